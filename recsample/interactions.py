@@ -1,6 +1,8 @@
 """The user x item interaction matrix every other part of recsample reads."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -21,7 +23,9 @@ class Interactions:
     ``matrix`` is a ``scipy.sparse.csr_matrix`` of float32 with sorted column
     indices and no duplicate entries; row ``u`` holds the items of internal user
     ``u``. ``user_ids[u]`` / ``item_ids[i]`` give the external ids back.
-    Optional ``timestamps`` is an int64 array aligned with ``matrix.data``.
+    Optional ``timestamps`` is an int64 array aligned with ``matrix.data`` (one
+    per stored interaction, in CSR order). Optional ``item_metadata`` is a
+    DataFrame with one row per item, in the order of ``item_ids``.
 
     Build one with :meth:`from_pandas` or :meth:`from_csr` rather than the
     constructor, which trusts its input.
@@ -42,8 +46,17 @@ class Interactions:
         if timestamps is not None:
             timestamps = np.asarray(timestamps, dtype=np.int64)
             if timestamps.shape != matrix.data.shape:
-                raise ValueError("timestamps must have one entry per stored interaction")
+                raise ValueError(f"timestamps must have one entry per stored interaction: got "
+                                 f"{timestamps.shape[0] if timestamps.ndim else 'a scalar'}, "
+                                 f"expected {matrix.nnz}")
         self.timestamps = timestamps
+        if item_metadata is not None:
+            if not isinstance(item_metadata, pd.DataFrame):
+                raise TypeError("item_metadata must be a pandas DataFrame with one row per item, "
+                                f"got {type(item_metadata).__name__}")
+            if len(item_metadata) != n_items:
+                raise ValueError(f"item_metadata has {len(item_metadata)} rows; expected one per "
+                                 f"item ({n_items}), in the order of item_ids")
         self.item_metadata = item_metadata
         #: how many duplicated (user, item) rows were aggregated when this was built
         self.n_duplicates = int(n_duplicates)
@@ -51,11 +64,15 @@ class Interactions:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_csr(cls, matrix, user_ids=None, item_ids=None, timestamps=None, name=None):
+    def from_csr(cls, matrix, user_ids=None, item_ids=None, timestamps=None,
+                 item_metadata=None, name=None):
         """Wrap a users x items sparse matrix (any scipy format).
 
-        Duplicate entries are summed, explicit zeros are removed, indices are
-        sorted. Values must be finite and non-negative.
+        Duplicate entries are summed (their number goes to ``n_duplicates``),
+        explicit zeros are removed (a stored 0 is "no interaction" in scipy's
+        convention), indices are sorted. Values must be finite and
+        non-negative. ``timestamps``, if given, must follow the entries of a
+        canonical CSR matrix (sorted indices, no duplicates).
         """
         if not sp.issparse(matrix):
             raise TypeError(f"matrix must be a scipy.sparse matrix, got {type(matrix).__name__}")
@@ -63,21 +80,25 @@ class Interactions:
         if m.shape[0] == 0 or m.shape[1] == 0:
             raise ValueError(f"matrix must have at least one user and one item, got shape {m.shape}")
         if m.data.size and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
-            raise ValueError("matrix values (weights) must be finite and non-negative")
-        if timestamps is not None and not (m.has_canonical_format and m.nnz == len(timestamps)):
-            raise ValueError("timestamps can only be given with a canonical CSR matrix "
-                             "(sorted indices, no duplicates) of the same nnz")
+            raise ValueError("matrix values (weights) must be finite and non-negative "
+                             "(and fit in float32)")
+        if timestamps is not None:
+            timestamps = np.asarray(timestamps)
+            if not (m.has_canonical_format and timestamps.shape == (m.nnz,)):
+                raise ValueError("timestamps can only be given with a canonical CSR matrix "
+                                 "(sorted indices, no duplicates) of the same nnz")
         before = m.nnz
         m.sum_duplicates()
         n_dup = before - m.nnz
         if np.any(m.data == 0):
             keep = m.data != 0
             if timestamps is not None:
-                timestamps = np.asarray(timestamps)[keep]
+                timestamps = timestamps[keep]
             m.eliminate_zeros()
         m.sort_indices()
         _shrink_index_dtype(m)
-        return cls(m, user_ids, item_ids, timestamps=timestamps, n_duplicates=n_dup, name=name)
+        return cls(m, user_ids, item_ids, timestamps=timestamps, item_metadata=item_metadata,
+                   n_duplicates=n_dup, name=name)
 
     @classmethod
     def from_pandas(cls, df: pd.DataFrame, user: str = "user_id", item: str = "item_id",
@@ -88,7 +109,10 @@ class Interactions:
         Ids may be strings or integers; internal ids follow the sorted external
         ids. Duplicate (user, item) rows are aggregated: weights summed,
         latest timestamp kept; their number is stored in ``n_duplicates``.
-        Without ``weight`` every interaction has weight 1.
+        Without ``weight`` every interaction has weight 1. ``timestamp`` may be
+        integer (e.g. Unix seconds) or datetime (stored as nanoseconds since the
+        epoch, UTC). ``item_metadata`` is a DataFrame indexed by external item
+        id; it is re-ordered to follow ``item_ids`` (items it lacks get NaN).
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
@@ -101,46 +125,60 @@ class Interactions:
             s = df[col]
             if s.isna().any():
                 raise ValueError(f"{arg} column {col!r} has {int(s.isna().sum())} missing ids")
-            if pd.api.types.is_numeric_dtype(s) and (s < 0).any():
-                raise ValueError(f"{arg} column {col!r} has negative ids")
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) \
+                    and (s < 0).any():
+                raise ValueError(f"{arg} column {col!r} has {int((s < 0).sum())} negative ids")
         if weight is not None:
             w = pd.to_numeric(df[weight], errors="coerce")
             if w.isna().any() or not np.isfinite(w.to_numpy(dtype=float)).all():
-                raise ValueError(f"weight column {weight!r} has missing or non-numeric values")
+                raise ValueError(f"weight column {weight!r} has missing, infinite or "
+                                 "non-numeric values")
             if (w < 0).any():
-                raise ValueError(f"weight column {weight!r} has negative values")
+                raise ValueError(f"weight column {weight!r} has {int((w < 0).sum())} "
+                                 "negative values; weights must be >= 0")
             w = w.to_numpy(dtype=np.float64)
         else:
             w = np.ones(len(df), dtype=np.float64)
-        ucodes, uniq_u = pd.factorize(df[user], sort=True)
-        icodes, uniq_i = pd.factorize(df[item], sort=True)
-        frame = pd.DataFrame({"u": ucodes, "i": icodes, "w": w})
-        if timestamp is not None:
-            ts = df[timestamp]
-            if pd.api.types.is_datetime64_any_dtype(ts):
-                ts = ts.astype("int64")
-            ts = pd.to_numeric(ts, errors="coerce")
-            if ts.isna().any():
-                raise ValueError(f"timestamp column {timestamp!r} has missing or non-numeric values")
-            frame["t"] = ts.to_numpy(dtype=np.int64)
-        grouped = frame.groupby(["u", "i"], sort=True)
-        agg = grouped.agg(w=("w", "sum"), **({"t": ("t", "max")} if timestamp is not None else {}))
-        n_dup = len(frame) - len(agg)
-        uu = agg.index.get_level_values(0).to_numpy()
-        ii = agg.index.get_level_values(1).to_numpy()
-        m = sp.csr_matrix((agg["w"].to_numpy(np.float32), (uu, ii)),
-                          shape=(len(uniq_u), len(uniq_i)))
-        # rows of agg are sorted by (u, i), which is exactly CSR order
-        ts_arr = agg["t"].to_numpy(np.int64) if timestamp is not None else None
-        if np.any(m.data == 0):
-            raise ValueError(f"weight column {weight!r} sums to 0 for some (user, item) pairs; "
-                             "drop those rows first or they would be lost silently")
-        m.sort_indices()
+        ts = _timestamps_column(df[timestamp], timestamp) if timestamp is not None else None
+        try:
+            ucodes, uniq_u = pd.factorize(df[user], sort=True)
+            icodes, uniq_i = pd.factorize(df[item], sort=True)
+        except TypeError as exc:  # e.g. a mix of str and int ids cannot be sorted
+            raise TypeError(f"user/item ids must be of one sortable type ({exc})") from None
+        n_users, n_items = len(uniq_u), len(uniq_i)
+
+        # one int64 key per row, sorted stably: CSR order, duplicates adjacent
+        key = ucodes.astype(np.int64) * n_items + icodes
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        n_dup = len(key) - len(starts)
+        key = key[starts]
+        w = np.add.reduceat(w[order], starts) if n_dup else w[order]
+        if ts is not None:
+            ts = np.maximum.reduceat(ts[order], starts) if n_dup else ts[order]
+        if np.any(w == 0):
+            raise ValueError(f"weight column {weight!r} is 0 (in total) for {int((w == 0).sum())} "
+                             "(user, item) pairs; drop those rows first, or they would be lost "
+                             "silently")
+        rows = key // n_items
+        indices = (key - rows * n_items)
+        indptr = np.zeros(n_users + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_users), out=indptr[1:])
+        m = sp.csr_matrix((w.astype(np.float32), indices, indptr), shape=(n_users, n_items))
+        m.has_sorted_indices = True
         _shrink_index_dtype(m)
         meta = None
         if item_metadata is not None:
+            if not isinstance(item_metadata, pd.DataFrame):
+                raise TypeError("item_metadata must be a DataFrame indexed by item id, "
+                                f"got {type(item_metadata).__name__}")
+            if item_metadata.index.has_duplicates:
+                raise ValueError("item_metadata index (item ids) has duplicates")
             meta = item_metadata.reindex(uniq_i)
-        return cls(m, user_ids=uniq_u, item_ids=uniq_i, timestamps=ts_arr,
+        return cls(m, user_ids=uniq_u, item_ids=uniq_i, timestamps=ts,
                    item_metadata=meta, n_duplicates=n_dup, name=name)
 
     # ----------------------------------------------------------------- access
@@ -177,28 +215,117 @@ class Interactions:
         return _lookup(self.item_ids, external, "item")
 
     def user_counts(self) -> np.ndarray:
+        """Number of stored interactions per user (row lengths)."""
         return np.diff(self.matrix.indptr)
 
     def item_counts(self) -> np.ndarray:
+        """Number of stored interactions per item (column counts)."""
         return np.bincount(self.matrix.indices, minlength=self.n_items)
+
+    def entry_users(self) -> np.ndarray:
+        """The internal user of every stored interaction, aligned with ``matrix.data``."""
+        dtype = np.int32 if self.n_users < np.iinfo(np.int32).max else np.int64
+        return np.repeat(np.arange(self.n_users, dtype=dtype), self.user_counts())
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per interaction: user, item (external ids), weight[, timestamp]."""
-        coo = self.matrix.tocoo()
         out = pd.DataFrame({
-            "user": self.user_ids[coo.row],
-            "item": self.item_ids[coo.col],
-            "weight": coo.data,
+            "user": self.user_ids[self.entry_users()],
+            "item": self.item_ids[self.matrix.indices],
+            "weight": self.matrix.data,
         })
         if self.timestamps is not None:
             out["timestamp"] = self.timestamps
         return out
 
+    # -------------------------------------------------------------- derive
     def with_matrix(self, matrix, timestamps=None) -> "Interactions":
-        """A new Interactions over the same id spaces (used by splits)."""
-        out = Interactions(matrix, self.user_ids, self.item_ids, timestamps=timestamps,
-                           item_metadata=self.item_metadata, name=self.name)
+        """A new Interactions over the same id spaces (``matrix`` must be canonical CSR)."""
+        return Interactions(matrix, self.user_ids, self.item_ids, timestamps=timestamps,
+                            item_metadata=self.item_metadata, name=self.name)
+
+    def select(self, mask) -> "Interactions":
+        """The stored interactions where ``mask`` is true, over the same index space.
+
+        ``mask`` is a boolean array with one entry per stored interaction (CSR
+        order, as ``matrix.data``). Weights and timestamps of the kept entries
+        are carried over; the shape, ids and item metadata stay the same. The
+        splits build their parts with this.
+        """
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != (self.nnz,):
+            raise ValueError(f"mask must be a boolean array of length nnz={self.nnz}, got "
+                             f"dtype {mask.dtype} and shape {mask.shape}")
+        m = self.matrix
+        # kept-entry count before each row start = the new indptr
+        kept_before = np.zeros(self.nnz + 1, dtype=np.int64)
+        np.cumsum(mask, out=kept_before[1:])
+        indptr = kept_before[m.indptr]
+        out = sp.csr_matrix((m.data[mask], m.indices[mask], indptr), shape=m.shape)
+        out.has_sorted_indices = True
+        _shrink_index_dtype(out)
+        ts = None if self.timestamps is None else self.timestamps[mask]
+        return self.with_matrix(out, timestamps=ts)
+
+    def binarize(self, threshold) -> "Interactions":
+        """Keep the interactions with weight >= ``threshold``, each with weight 1.
+
+        E.g. ``ratings.binarize(4)`` keeps ratings of 4 and above as positives.
+        The index space (shape, ids, metadata) is unchanged, so users or items
+        may end up with no interaction; timestamps of kept entries are kept.
+        """
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
+                or not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        out = self.select(self.matrix.data >= threshold)
+        out.matrix.data[:] = 1.0
         return out
+
+    def k_core(self, min_user: int = 1, min_item: int | None = None) -> "Interactions":
+        """The k-core: users with >= ``min_user`` and items with >= ``min_item`` interactions.
+
+        Dropping a user lowers its items' counts and vice versa, so the filter
+        repeats until no count falls below its threshold (as in the usual
+        "14-core" preparation of Amazon data). ``min_item`` defaults to
+        ``min_user``. Unlike :meth:`select`, this re-indexes: the users and
+        items left without interactions are removed, and ``user_ids``,
+        ``item_ids``, ``item_metadata`` and ``timestamps`` follow.
+        """
+        if min_item is None:
+            min_item = min_user
+        for arg, val in (("min_user", min_user), ("min_item", min_item)):
+            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
+                raise ValueError(f"{arg} must be an integer >= 1, got {val!r}")
+        users = self.entry_users()
+        items = self.matrix.indices
+        keep = np.ones(self.nnz, dtype=bool)
+        while True:
+            ucount = np.bincount(users[keep], minlength=self.n_users)
+            icount = np.bincount(items[keep], minlength=self.n_items)
+            drop = keep & ((ucount[users] < min_user) | (icount[items] < min_item))
+            if not drop.any():
+                break
+            keep &= ~drop
+        if not keep.any():
+            raise ValueError(f"no interaction survives the k-core filter with "
+                             f"min_user={min_user}, min_item={min_item}")
+        part = self.select(keep).matrix
+        keep_users = ucount > 0
+        keep_items = icount > 0
+        # dropped rows are empty now, so the new indptr is the old one at kept row ends
+        indptr = np.concatenate([[0], part.indptr[1:][keep_users]])
+        # a monotone column map keeps each row's indices sorted
+        new_col = np.cumsum(keep_items) - 1
+        m = sp.csr_matrix((part.data, new_col[part.indices], indptr),
+                          shape=(int(keep_users.sum()), int(keep_items.sum())))
+        m.has_sorted_indices = True
+        _shrink_index_dtype(m)
+        meta = None
+        if self.item_metadata is not None:
+            meta = self.item_metadata.iloc[np.flatnonzero(keep_items)]
+        ts = None if self.timestamps is None else self.timestamps[keep]
+        return Interactions(m, self.user_ids[keep_users], self.item_ids[keep_items],
+                            timestamps=ts, item_metadata=meta, name=self.name)
 
     def __repr__(self) -> str:
         name = f"{self.name!r}, " if self.name else ""
@@ -207,6 +334,25 @@ class Interactions:
 
     def __len__(self) -> int:
         return self.nnz
+
+
+def _timestamps_column(s: pd.Series, col: str) -> np.ndarray:
+    """An int64 array from an integer or datetime column; anything lossy raises."""
+    if s.isna().any():
+        raise ValueError(f"timestamp column {col!r} has {int(s.isna().sum())} missing values")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return s.dt.as_unit("ns").to_numpy().astype(np.int64)
+    t = pd.to_numeric(s, errors="coerce")
+    if t.isna().any():
+        raise ValueError(f"timestamp column {col!r} has non-numeric values")
+    t = t.to_numpy()
+    if t.dtype.kind == "f":
+        if not np.isfinite(t).all() or np.any(t != np.floor(t)):
+            raise ValueError(f"timestamp column {col!r} has non-integer values; convert them "
+                             "to integers (e.g. milliseconds) or datetimes first")
+    return t.astype(np.int64)
 
 
 def _shrink_index_dtype(m: sp.csr_matrix) -> None:
