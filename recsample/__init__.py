@@ -5,19 +5,44 @@
 >>> train, test = rs.split.random_holdout(data, test_fraction=0.2, seed=0)
 >>> model = rs.BPR(sampler="dns").fit(train)
 >>> rs.evaluate(model, test, train=train, k=(10, 20)).summary()
+
+Submodules load on first use, so ``import recsample`` stays quick and a script
+that only reads data never starts the compiler.
 """
+from importlib import import_module
+
 from ._version import __version__
 from .interactions import Interactions
-from . import split
-from . import datasets
-from .datasets import load_dataset
-from . import samplers
-from . import evaluation
-from .evaluation import evaluate
-from .models import BPR, BPO, NBPO, load_model
-from . import experiments
 
-__all__ = [
-    "__version__", "Interactions", "split", "datasets", "load_dataset", "samplers",
-    "evaluation", "evaluate", "BPR", "BPO", "NBPO", "load_model", "experiments",
-]
+# public name -> (module, attribute or None for the module itself)
+_LAZY = {
+    "split": (".split", None),
+    "datasets": (".datasets", None),
+    "samplers": (".samplers", None),
+    "models": (".models", None),
+    "evaluation": (".evaluation", None),
+    "experiments": (".experiments", None),
+    "load_dataset": (".datasets", "load_dataset"),
+    "evaluate": (".evaluation", "evaluate"),
+    "BPR": (".models", "BPR"),
+    "BPO": (".models", "BPO"),
+    "NBPO": (".models", "NBPO"),
+    "load_model": (".models", "load_model"),
+}
+
+__all__ = ["__version__", "Interactions", *_LAZY]
+
+
+def __getattr__(name):
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'recsample' has no attribute {name!r}") from None
+    mod = import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

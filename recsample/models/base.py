@@ -1,0 +1,407 @@
+"""What every factor model shares: parameters, fit loop, recommend, persistence."""
+from __future__ import annotations
+
+import numbers
+import time
+
+import numba
+import numpy as np
+
+from ..interactions import Interactions
+from ..samplers import get_sampler
+from ..samplers.base import LOSSES, as_csr, check_users
+from . import _train
+
+#: Blocks of positives per random stream. Fixed (not tied to the thread count)
+#: so a seed gives the same draws with any number of threads.
+BLOCK_SIZE = 4096
+
+
+def _check_number(name, value, low=None, low_open=False, integer=False, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        kind = "an integer" if integer else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if integer and int(value) != value:
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        op = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {op} {low}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+class FactorModel:
+    """Matrix factorisation trained by a pair-wise or point-wise loss over
+    sampled negatives. Subclasses fix ``loss`` ("bpr" or "bpo").
+
+    Parameters
+    ----------
+    factors : int
+        Width of the latent factors (an item-bias column comes on top).
+    epochs : int
+        Passes over the training positives.
+    learning_rate : float
+        Step size (per pair for ``optimizer="sgd"``, per batch for "batch").
+    regularization : float
+        L2 weight decay; ``user_regularization``, ``item_regularization`` and
+        ``bias_regularization`` override it for one group.
+    negatives : int
+        Negatives drawn per positive; each gives one (i, j) pair.
+    sampler : str or Sampler
+        "uniform", "popularity", "dns", "nbpo" or an instance.
+    use_bias : bool
+        Learn an item bias (folded into the factors as an extra column).
+    init : {"normal", "uniform"}
+        Factors ~ N(0, init_scale**2) or U(0, init_scale).
+    init_scale : float
+    optimizer : {"sgd", "batch"}
+        Hogwild SGD in parallel blocks, or sums of gradients over
+        ``batch_size`` positives applied with weight decay on every row (the
+        NBPO authors' scheme; single-threaded).
+    learning_rate_decay : float
+        The learning rate is multiplied by this after every epoch.
+    clip_sigmoid : float
+        When > 0, sigmoid(x) is taken as 0/1 for |x| > clip_sigmoid.
+    seed : int
+    n_threads : int or None
+        Threads for training (None: numba's default, all cores). With one
+        thread a seed gives bit-identical factors.
+    patience : int or None
+        With ``fit(valid=...)``: stop after this many evaluations without a
+        better ``valid_metric`` and keep the best factors.
+    valid_metric : str
+        "ndcg@10"-style metric name evaluated on ``valid`` every ``eval_every`` epochs.
+    """
+
+    loss = "bpr"
+    _defaults = dict(
+        factors=64, epochs=30, learning_rate=0.05, regularization=0.002,
+        user_regularization=None, item_regularization=None, bias_regularization=None,
+        negatives=1, sampler="uniform", use_bias=True, init="normal", init_scale=0.1,
+        optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
+        seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+    )
+
+    def __init__(self, **params):
+        unknown = set(params) - set(self._defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown parameters {sorted(unknown)}; "
+                            f"valid ones are {sorted(self._defaults)}")
+        for key, default in self._defaults.items():
+            setattr(self, key, params.get(key, default))
+        self._user_factors = None
+        self._item_factors = None
+        self.sampler_state_ = None
+        self.history_ = []
+
+    # ------------------------------------------------------------ params
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in self._defaults}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            if key not in self._defaults:
+                raise ValueError(f"unknown parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        changed = {k: v for k, v in self.get_params().items() if v != self._defaults[k]}
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({args})"
+
+    def _validated(self) -> dict:
+        p = {}
+        p["factors"] = _check_number("factors", self.factors, low=1, integer=True)
+        p["epochs"] = _check_number("epochs", self.epochs, low=0, integer=True)
+        p["learning_rate"] = _check_number("learning_rate", self.learning_rate, low=0, low_open=True)
+        reg = _check_number("regularization", self.regularization, low=0)
+        for name in ("user_regularization", "item_regularization", "bias_regularization"):
+            v = _check_number(name, getattr(self, name), low=0, allow_none=True)
+            p[name] = reg if v is None else v
+        p["negatives"] = _check_number("negatives", self.negatives, low=1, integer=True)
+        p["init_scale"] = _check_number("init_scale", self.init_scale, low=0, low_open=True)
+        if self.init not in ("normal", "uniform"):
+            raise ValueError(f"init must be 'normal' or 'uniform', got {self.init!r}")
+        if self.optimizer not in ("sgd", "batch"):
+            raise ValueError(f"optimizer must be 'sgd' or 'batch', got {self.optimizer!r}")
+        p["batch_size"] = _check_number("batch_size", self.batch_size, low=1, integer=True)
+        p["learning_rate_decay"] = _check_number("learning_rate_decay", self.learning_rate_decay,
+                                                 low=0, low_open=True)
+        p["clip_sigmoid"] = _check_number("clip_sigmoid", self.clip_sigmoid, low=0)
+        p["seed"] = _check_number("seed", self.seed, low=0, integer=True)
+        if self.n_threads is not None:
+            n = _check_number("n_threads", self.n_threads, low=1, integer=True)
+            p["n_threads"] = min(n, numba.config.NUMBA_NUM_THREADS)
+        else:
+            p["n_threads"] = numba.config.NUMBA_NUM_THREADS
+        if self.patience is not None:
+            _check_number("patience", self.patience, low=1, integer=True)
+        p["eval_every"] = _check_number("eval_every", self.eval_every, low=1, integer=True)
+        if not isinstance(self.use_bias, (bool, np.bool_)):
+            raise ValueError(f"use_bias must be True or False, got {self.use_bias!r}")
+        return p
+
+    # ------------------------------------------------------------ factors
+    @property
+    def is_fitted(self) -> bool:
+        return self._user_factors is not None
+
+    def _require_fitted(self):
+        if not self.is_fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit(train) first")
+
+    @property
+    def user_factors(self) -> np.ndarray:
+        """float32 (n_users, factors [+1]); with an item bias the last column is 1."""
+        self._require_fitted()
+        return self._user_factors
+
+    @property
+    def item_factors(self) -> np.ndarray:
+        """float32 (n_items, factors [+1]); with an item bias the last column is the bias."""
+        self._require_fitted()
+        return self._item_factors
+
+    @property
+    def item_bias(self):
+        self._require_fitted()
+        return self._item_factors[:, -1] if self.use_bias else None
+
+    @property
+    def n_users(self):
+        return self.user_factors.shape[0]
+
+    @property
+    def n_items(self):
+        return self.item_factors.shape[0]
+
+    # ------------------------------------------------------------ training
+    def _init_factors(self, shape_users, shape_items, p, rng):
+        k = p["factors"]
+        width = k + (1 if self.use_bias else 0)
+        U = np.zeros((shape_users, width), dtype=np.float32)
+        V = np.zeros((shape_items, width), dtype=np.float32)
+        s = p["init_scale"]
+        if self.init == "normal":
+            U[:, :k] = rng.normal(0.0, s, size=(shape_users, k))
+            V[:, :k] = rng.normal(0.0, s, size=(shape_items, k))
+        else:
+            U[:, :k] = rng.uniform(0.0, s, size=(shape_users, k))
+            V[:, :k] = rng.uniform(0.0, s, size=(shape_items, k))
+        if self.use_bias:
+            U[:, k] = 1.0  # the constant that turns V's last column into an item bias
+        return U, V
+
+    def fit(self, train, valid=None, callbacks=(), progress=True):
+        """Learn factors from ``train`` (Interactions or a users x items sparse
+        matrix). ``valid`` enables early stopping on ``valid_metric``.
+        ``callbacks`` are called as ``cb(epoch, model, losses, elapsed)`` after
+        each epoch; one returning True stops training. Returns self.
+
+        Training that fails part-way (an exception, Ctrl-C) leaves the factors
+        of the last finished epoch in place and its record in ``history_``.
+        """
+        p = self._validated()
+        matrix = as_csr(train, "train")
+        if matrix.nnz == 0:
+            raise ValueError("train has no interactions")
+        if valid is not None:
+            vmat = as_csr(valid, "valid")
+            if vmat.shape != matrix.shape:
+                raise ValueError(f"valid has shape {vmat.shape}, train has {matrix.shape}: "
+                                 "they must share one index space (use rs.split)")
+            metric, cutoff = _parse_metric(self.valid_metric)
+        sampler = get_sampler(self.sampler)
+        loss = LOSSES[self.loss]
+        batch = self.optimizer == "batch"
+        n_users, n_items = matrix.shape
+        k = p["factors"]
+        rng = np.random.default_rng(p["seed"])
+        U, V = self._init_factors(n_users, n_items, p, rng)
+        state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
+        order = _packed_positives(matrix)
+        rng.shuffle(order)
+        block_size = p["batch_size"] if batch else BLOCK_SIZE
+        n_blocks = (matrix.nnz + block_size - 1) // block_size
+        if batch:
+            dU, dV = np.zeros_like(U), np.zeros_like(V)
+        else:
+            dU = dV = np.zeros((0, U.shape[1]), dtype=np.float32)
+        loss_out = np.zeros(n_blocks)
+        pairs_out = np.zeros(n_blocks, dtype=np.int64)
+        skipped_out = np.zeros(n_blocks, dtype=np.int64)
+        self._user_factors, self._item_factors = U, V
+        self.sampler_state_ = state
+        self.sampler_ = sampler
+        self.history_ = []
+        self.n_users_skipped_ = 0
+        best = (-np.inf, None, -1)
+        bad_rounds = 0
+        cbs = list(callbacks) if callbacks else []
+        bar = _progress(p["epochs"], type(self).__name__, progress)
+        threads_before = numba.get_num_threads()
+        numba.set_num_threads(1 if batch else p["n_threads"])
+        start = time.perf_counter()
+        try:
+            for epoch in range(p["epochs"]):
+                t0 = time.perf_counter()
+                lr = p["learning_rate"] * p["learning_rate_decay"] ** epoch
+                if batch:
+                    rng.shuffle(order)
+                    for blk in range(n_blocks):
+                        _train.run_blocks(
+                            state, loss, matrix.indptr, matrix.indices, n_items, order,
+                            np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
+                            self.use_bias, p["negatives"], lr, p["user_regularization"],
+                            p["item_regularization"], p["bias_regularization"], p["clip_sigmoid"],
+                            True, p["seed"], epoch, loss_out, pairs_out, skipped_out)
+                        _train.apply_batch(state, U, V, dU, dV, lr, p["user_regularization"],
+                                           p["item_regularization"], p["bias_regularization"],
+                                           k, self.use_bias)
+                else:
+                    _train.shuffle_blocks(order, block_size, p["seed"], epoch)
+                    blocks = rng.permutation(n_blocks).astype(np.int64)
+                    _train.run_blocks(
+                        state, loss, matrix.indptr, matrix.indices, n_items, order, blocks,
+                        block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
+                        p["user_regularization"], p["item_regularization"],
+                        p["bias_regularization"], p["clip_sigmoid"], False, p["seed"], epoch,
+                        loss_out, pairs_out, skipped_out)
+                seconds = time.perf_counter() - t0
+                if not (_train.all_finite(U) and _train.all_finite(V)):
+                    raise FloatingPointError(
+                        f"training diverged in epoch {epoch}: factors became non-finite with "
+                        f"learning_rate={self.learning_rate} (this epoch {lr:.4g}); lower "
+                        "learning_rate or raise regularization")
+                pairs = int(pairs_out.sum())
+                record = {"epoch": epoch, "loss": float(loss_out.sum() / max(pairs, 1)),
+                          "pairs": pairs, "skipped": int(skipped_out.sum()),
+                          "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-12),
+                          "learning_rate": lr}
+                self.n_users_skipped_ = record["skipped"]
+                stop = False
+                if valid is not None and ((epoch + 1) % p["eval_every"] == 0
+                                          or epoch + 1 == p["epochs"]):
+                    value = self._validate(matrix, vmat, metric, cutoff)
+                    record[self.valid_metric] = value
+                    if value > best[0]:
+                        best = (value, (U.copy(), V.copy(), _copy_state(state)), epoch)
+                        bad_rounds = 0
+                    else:
+                        bad_rounds += 1
+                        if self.patience is not None and bad_rounds >= self.patience:
+                            stop = True
+                self.history_.append(record)
+                if bar is not None:
+                    post = {"loss": f"{record['loss']:.4f}",
+                            "pairs/s": f"{record['pairs_per_second']:,.0f}"}
+                    if valid is not None and self.valid_metric in record:
+                        post[self.valid_metric] = f"{record[self.valid_metric]:.4f}"
+                    bar.set_postfix(post, refresh=False)
+                    bar.update(1)
+                elapsed = time.perf_counter() - start
+                for cb in cbs:
+                    if cb(epoch, self, record, elapsed) is True:
+                        stop = True
+                if stop:
+                    break
+        finally:
+            numba.set_num_threads(threads_before)
+            if bar is not None:
+                bar.close()
+        if best[1] is not None:
+            self._user_factors, self._item_factors, self.sampler_state_ = best[1]
+            self.best_epoch_ = best[2]
+            self.best_score_ = best[0]
+        return self
+
+    def _validate(self, train, valid, metric, cutoff):
+        from ..evaluation import evaluate
+        report = evaluate(self, valid, train=train, k=(cutoff,), metrics=(metric,))
+        s = report.summary()
+        return float(s.loc[(s["metric"] == metric) & (s["k"] == cutoff), "mean"].iloc[0])
+
+    # ------------------------------------------------------------ using
+    def score(self, users, items) -> np.ndarray:
+        """x_ui for aligned arrays of users and items (float32)."""
+        users = check_users(users, self.n_users)
+        items = check_users(items, self.n_items) if np.size(items) else np.asarray(items, int)
+        return np.einsum("ij,ij->i", self.user_factors[users], self.item_factors[items])
+
+    def recommend(self, users, k=10, exclude=None):
+        """Top-``k`` items for each user, best first: (items, scores), both of
+        shape (len(users), k). ``exclude`` (Interactions or CSR over the same
+        users x items, usually the training data) removes those items; rows
+        with fewer than k items left are padded with -1 / -inf. Ties go to the
+        lower item index."""
+        from ..evaluation.topk import topk
+        self._require_fitted()
+        users = check_users(users, self.n_users)
+        k = _check_number("k", k, low=1, integer=True)
+        if exclude is not None:
+            ex = as_csr(exclude, "exclude")
+            if ex.shape != (self.n_users, self.n_items):
+                raise ValueError(f"exclude has shape {ex.shape}, the model has "
+                                 f"{(self.n_users, self.n_items)}")
+            exclude = ex
+        return topk(self.user_factors, self.item_factors, users, k, exclude=exclude)
+
+    def similar_items(self, items, k=10):
+        """The ``k`` items with the most similar factors (cosine, bias column
+        left out), the item itself excluded: (items, similarities)."""
+        from ..evaluation.topk import topk
+        import scipy.sparse as sp
+        self._require_fitted()
+        items = check_users(items, self.n_items)
+        k = _check_number("k", k, low=1, integer=True)
+        width = self.factors
+        F = self.item_factors[:, :width]
+        norms = np.linalg.norm(F, axis=1, keepdims=True)
+        F = (F / np.maximum(norms, 1e-12)).astype(np.float32)
+        n = len(items)
+        self_ex = sp.csr_matrix((np.ones(n, np.float32), (items, items)), shape=(self.n_items,) * 2)
+        return topk(F, F, items, k, exclude=self_ex)
+
+    def flip_probability(self, users, items) -> np.ndarray:
+        """NBPO only: sigma(P_u . Q_i), the learned probability that (u, i), if
+        truly positive, was left unvoted."""
+        self._require_fitted()
+        if not getattr(self.sampler_, "learns", False) or not hasattr(self.sampler_, "flip_probability"):
+            raise ValueError(f"flip_probability needs the NBPO sampler; this model used "
+                             f"{self.sampler_!r}")
+        return self.sampler_.flip_probability(self.sampler_state_, users, items)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write ``.npz`` (no pickles) with factors and JSON metadata, atomically."""
+        from .persistence import save_model
+        return save_model(self, path)
+
+
+def _packed_positives(matrix):
+    """Every stored (u, i) of the CSR matrix as one int64: u << 32 | i."""
+    counts = np.diff(matrix.indptr)
+    packed = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), counts) << 32
+    packed |= matrix.indices.astype(np.int64, copy=False)
+    return packed
+
+
+def _copy_state(state):
+    return type(state)(*[v.copy() if isinstance(v, np.ndarray) else v for v in state])
+
+
+def _parse_metric(name):
+    try:
+        metric, cutoff = str(name).split("@")
+        return metric, int(cutoff)
+    except ValueError:
+        raise ValueError(f"valid_metric must look like 'ndcg@10', got {name!r}") from None
+
+
+def _progress(total, desc, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="epoch", leave=False)

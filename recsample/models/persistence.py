@@ -1,0 +1,118 @@
+"""Saving and loading models: one ``.npz`` file, no pickles, written atomically.
+
+The archive holds the factor arrays, any arrays a learning sampler keeps
+(NBPO's P and Q), and a JSON document under ``__metadata__`` with the model
+class, its parameters, the sampler, the recsample version and a format number.
+Loading reads only arrays and JSON, so it never executes code from the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+
+FORMAT_VERSION = 1
+
+
+def _sampler_spec(sampler):
+    return {"name": sampler.name, "params": _jsonable(sampler.get_params())}
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if hasattr(obj, "get_params") and hasattr(obj, "name"):
+        return {"__sampler__": _sampler_spec(obj)}
+    return obj
+
+
+def save_model(model, path) -> Path:
+    model._require_fitted()
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+    arrays = {"user_factors": model.user_factors, "item_factors": model.item_factors}
+    state = model.sampler_state_
+    if state is not None and getattr(model.sampler_, "learns", False):
+        for field, value in zip(state._fields, state):
+            if isinstance(value, np.ndarray) and value.size:
+                arrays[f"sampler__{field}"] = value
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "recsample_version": __version__,
+        "class": type(model).__name__,
+        "params": _jsonable(model.get_params()),
+        "sampler": _sampler_spec(model.sampler_),
+        "history": model.history_,
+    }
+    arrays["__metadata__"] = np.array(json.dumps(meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _restore(value):
+    from ..samplers import SAMPLERS
+    if isinstance(value, dict) and "__sampler__" in value:
+        spec = value["__sampler__"]
+        return SAMPLERS[spec["name"]](**spec["params"])
+    return value
+
+
+def load_model(path):
+    """Load a model written by ``model.save``. Refuses files from a newer
+    format or of an unknown model class."""
+    from . import MODELS
+    from ..samplers import SAMPLERS
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"{path} is not a recsample model file (.npz): {exc}") from None
+    if "__metadata__" not in arrays:
+        raise ValueError(f"{path} has no recsample metadata; was it written by model.save()?")
+    meta = json.loads(str(arrays.pop("__metadata__")))
+    fmt = meta.get("format_version")
+    if not isinstance(fmt, int) or fmt > FORMAT_VERSION:
+        raise ValueError(f"{path} was written in model format {fmt!r} by recsample "
+                         f"{meta.get('recsample_version')}; this recsample ({__version__}) reads "
+                         f"format <= {FORMAT_VERSION}: upgrade recsample")
+    cls = MODELS.get(meta.get("class"))
+    if cls is None:
+        raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}; "
+                         f"known: {sorted(MODELS)}")
+    spec = meta["sampler"]
+    if spec["name"] not in SAMPLERS:
+        raise ValueError(f"{path} uses an unknown sampler {spec['name']!r}")
+    params = {k: _restore(v) for k, v in meta["params"].items()}
+    model = cls(**params)
+    model._user_factors = np.ascontiguousarray(arrays["user_factors"], dtype=np.float32)
+    model._item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
+    model.sampler_ = SAMPLERS[spec["name"]](**spec["params"])
+    model.history_ = meta.get("history", [])
+    fields = {k[len("sampler__"):]: v for k, v in arrays.items() if k.startswith("sampler__")}
+    if fields:
+        state = model.sampler_.prepare_from_arrays(fields) \
+            if hasattr(model.sampler_, "prepare_from_arrays") else None
+        model.sampler_state_ = state
+    return model

@@ -1,0 +1,31 @@
+"""Negative samplers. Each lives in its own file and plugs into every trainer.
+
+``get_sampler("dns")`` or ``get_sampler(DNS(candidates=32))`` gives an
+instance; names are those in :data:`SAMPLERS`.
+"""
+import difflib
+
+from .base import Sampler
+from .uniform import Uniform
+from .popularity import Popularity
+from .dns import DNS
+from .nbpo import NBPO
+
+SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO)}
+
+__all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "SAMPLERS", "get_sampler"]
+
+
+def get_sampler(sampler) -> Sampler:
+    """A sampler instance from a name (case-insensitive) or an instance."""
+    if isinstance(sampler, Sampler):
+        return sampler
+    if isinstance(sampler, str):
+        key = sampler.strip().lower()
+        if key in SAMPLERS:
+            return SAMPLERS[key]()
+        close = difflib.get_close_matches(key, SAMPLERS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown sampler {sampler!r}: expected one of {sorted(SAMPLERS)}{hint}")
+    raise TypeError(f"sampler must be a name or a recsample.samplers.Sampler, got "
+                    f"{type(sampler).__name__}")

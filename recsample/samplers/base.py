@@ -1,0 +1,331 @@
+"""The sampler contract: one state type per sampler, three compiled hooks.
+
+A sampler is a small Python object (its parameters) that prepares a *state*
+from the training data: an instance of its own ``namedtuple`` class holding
+plain numbers and arrays. The trainers' compiled loop calls three generic
+functions on that state; each sampler file registers its own versions of them
+with :func:`numba.extending.overload`, keyed on the state's class:
+
+``draw(state, indptr, indices, n_items, u, U, V, rng) -> j``
+    One negative item for user ``u`` (never a training positive of ``u``), or
+    ``-1`` when ``u`` has no item left to draw. ``U``/``V`` are the current
+    user/item factors (a folded item-bias column included), ``rng`` the
+    block's random stream (see :mod:`recsample._rng`).
+
+``pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate) -> (g_i, g_j, value)``
+    The derivatives of the pair's objective with respect to the scores
+    ``x_ui``, ``x_uj`` (ascent direction) and the pair's loss for reporting.
+    A learning sampler also updates its own parameters here (or accumulates
+    their gradients when ``accumulate`` is true, for the batch optimizer).
+
+``end_batch(state, lr)``
+    Applies accumulated gradients of a learning sampler (batch optimizer).
+
+Stateless samplers need only ``draw``: the versions of ``pair_step`` and
+``end_batch`` below serve every state class that does not set the class
+attribute ``learns = True``. The trainer is compiled once per state type and
+cached on disk, so adding a sampler is one new file and no trainer changes.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+
+from .._rng import next_int, stream
+
+BPR_LOSS = 0
+BPO_LOSS = 1
+LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
+
+
+# --------------------------------------------------------------- generic hooks
+def draw(state, indptr, indices, n_items, u, U, V, rng):  # pragma: no cover - compiled only
+    """Generic negative draw; each sampler registers an implementation."""
+    raise NotImplementedError("draw() is only callable from compiled code")
+
+
+def pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):  # pragma: no cover
+    """Generic per-pair gradient hook; see the module docstring."""
+    raise NotImplementedError("pair_step() is only callable from compiled code")
+
+
+def end_batch(state, lr):  # pragma: no cover
+    """Generic end-of-batch hook; see the module docstring."""
+    raise NotImplementedError("end_batch() is only callable from compiled code")
+
+
+def _learns(state) -> bool:
+    return bool(getattr(getattr(state, "instance_class", None), "learns", False))
+
+
+@overload(pair_step)
+def _pair_step_fixed(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
+    if _learns(state):
+        return None
+
+    def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
+        return loss_gradients(loss, x_ui, x_uj, clip)
+    return impl
+
+
+@overload(end_batch)
+def _end_batch_fixed(state, lr):
+    if _learns(state):
+        return None
+
+    def impl(state, lr):
+        return None
+    return impl
+
+
+# ------------------------------------------------------------ shared maths
+@njit(cache=True, inline="always")
+def sigmoid(x, clip):
+    """Logistic function. With ``clip`` > 0 it is 0 below -clip and 1 above
+    clip, as in the NBPO authors' code (their clip is 10)."""
+    if clip > 0.0:
+        if x > clip:
+            return 1.0
+        if x < -clip:
+            return 0.0
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, inline="always")
+def log_sigmoid(x):
+    """ln sigma(x), stable for large |x|."""
+    if x >= 0.0:
+        return -math.log1p(math.exp(-x))
+    return x - math.log1p(math.exp(x))
+
+
+@njit(cache=True, inline="always")
+def _softplus_and_sigmoid(z):
+    """(ln(1 + e^-z), sigma(-z)) from one exponential, stable for any z."""
+    if z >= 0.0:
+        e = math.exp(-z)
+        return math.log1p(e), e / (1.0 + e)
+    e = math.exp(z)
+    return math.log1p(e) - z, 1.0 / (1.0 + e)
+
+
+@njit(cache=True, inline="always")
+def loss_gradients(loss, x_ui, x_uj, clip):
+    """(d/dx_ui, d/dx_uj, loss) of one pair for the trainer's own objective.
+
+    BPR: maximise ln sigma(x_ui - x_uj)      -> g_i = sigma(x_uj - x_ui) = -g_j
+    BPO: maximise ln sigma(x_ui) + ln(1 - sigma(x_uj))
+                                              -> g_i = sigma(-x_ui), g_j = -sigma(x_uj)
+    The loss reported is the negative of the maximised term.
+    """
+    if loss == BPR_LOSS:
+        value, g = _softplus_and_sigmoid(x_ui - x_uj)
+        if clip > 0.0:
+            g = sigmoid(x_uj - x_ui, clip)
+        return g, -g, value
+    value_i, g_i = _softplus_and_sigmoid(x_ui)
+    value_j, s_j = _softplus_and_sigmoid(-x_uj)  # s_j = sigma(x_uj)
+    if clip > 0.0:
+        g_i = sigmoid(-x_ui, clip)
+        s_j = sigmoid(x_uj, clip)
+    return g_i, -s_j, value_i + value_j
+
+
+# ------------------------------------------------------ membership and draws
+@njit(cache=True, inline="always")
+def is_positive(indices, start, end, j):
+    """Exact membership of item ``j`` in the sorted CSR row indices[start:end]."""
+    lo = start
+    hi = end
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = indices[mid]
+        if v < j:
+            lo = mid + 1
+        elif v > j:
+            hi = mid
+        else:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def nth_negative(indices, start, end, r):
+    """The r-th (0-based) item not in the sorted row indices[start:end].
+
+    Before the k-th positive p_k there are p_k - k non-positives, so the answer
+    is r + (number of positives with p_k - k <= r), found by bisection.
+    """
+    lo = 0
+    hi = end - start
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[start + mid] - mid <= r:
+            lo = mid + 1
+        else:
+            hi = mid
+    return r + lo
+
+
+@njit(cache=True, inline="always")
+def uniform_negative(indptr, indices, n_items, u, rng):
+    """j ~ U(items \\ I_u), or -1 when u has every item.
+
+    Sparse rows use rejection (fewer than two tries expected); rows holding
+    more than half of the catalogue map a uniform rank to the r-th
+    non-positive instead, so the cost stays O(log |I_u|) for any density.
+    """
+    start = indptr[u]
+    end = indptr[u + 1]
+    deg = end - start
+    if deg >= n_items:
+        return -1
+    if 2 * deg <= n_items:
+        while True:
+            j = next_int(rng, n_items)
+            if not is_positive(indices, start, end, j):
+                return j
+    return nth_negative(indices, start, end, next_int(rng, n_items - deg))
+
+
+_FAST = {"reassoc", "contract", "nsz", "arcp"}  # lets LLVM vectorise the reductions
+
+
+@njit(cache=True, fastmath=_FAST)
+def dot(U, u, V, j):
+    """U[u] . V[j] in float32."""
+    a = U[u]
+    b = V[j]
+    acc = np.float32(0.0)
+    for f in range(a.shape[0]):
+        acc += a[f] * b[f]
+    return acc
+
+
+@njit(cache=True, fastmath=_FAST)
+def dot2(U, u, V, i, j):
+    """(U[u] . V[i], U[u] . V[j]) in one pass over U[u]."""
+    a = U[u]
+    b = V[i]
+    c = V[j]
+    x = np.float32(0.0)
+    y = np.float32(0.0)
+    for f in range(a.shape[0]):
+        x += a[f] * b[f]
+        y += a[f] * c[f]
+    return x, y
+
+
+@njit(cache=True)
+def sample_users(state, indptr, indices, n_items, users, U, V, seed):
+    """One draw per entry of ``users`` on a single stream (seed, 0, 0)."""
+    out = np.empty(users.shape[0], dtype=np.int64)
+    rng = stream(seed, 0, 0)
+    for t in range(users.shape[0]):
+        out[t] = draw(state, indptr, indices, n_items, users[t], U, V, rng)
+    return out
+
+
+# ------------------------------------------------------------ Python side
+class Sampler:
+    """Base class of the negative samplers.
+
+    Subclasses set ``name``, take their hyper-parameters in ``__init__`` (and
+    do nothing else there) and implement :meth:`prepare`, which returns the
+    state the compiled hooks read. ``needs_model`` marks samplers whose draw
+    reads the current factors.
+    """
+
+    name = "base"
+    needs_model = False
+    learns = False
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        """Build the compiled state for ``train`` (Interactions or CSR).
+
+        ``n_factors`` is the width of the model's factor rows, ``seed`` seeds
+        any parameters the sampler learns, and ``batch`` says the trainer runs
+        the batch optimizer (a learning sampler then keeps gradient buffers).
+        """
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.get_params() == other.get_params()
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(sorted(self.get_params().items()))))
+
+    def sample(self, train, users, seed=0, model=None) -> np.ndarray:
+        """Draw one negative per entry of ``users`` with the same compiled draw
+        the trainers use. Returns int64 item ids (-1 for a user with every item
+        positive). ``model`` (a fitted recsample model, or any object with
+        ``user_factors``/``item_factors``) is needed by samplers that score
+        candidates."""
+        matrix = as_csr(train, "train")
+        users = check_users(users, matrix.shape[0])
+        if seed is None or int(seed) < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        U, V = _factors_for(self, model, matrix)
+        state = self.prepare(matrix, n_factors=U.shape[1], seed=int(seed))
+        return sample_users(state, matrix.indptr, matrix.indices, matrix.shape[1], users,
+                            U, V, np.uint64(seed))
+
+
+def as_csr(data, name):
+    """The CSR matrix of an Interactions (or a scipy sparse matrix)."""
+    from ..interactions import Interactions
+    import scipy.sparse as sp
+    if isinstance(data, Interactions):
+        return data.matrix
+    if sp.issparse(data):
+        m = sp.csr_matrix(data)
+        if not m.has_canonical_format:
+            m = m.copy()
+            m.sum_duplicates()
+        return m
+    raise TypeError(f"{name} must be an Interactions or a scipy.sparse matrix, "
+                    f"got {type(data).__name__}")
+
+
+def check_users(users, n_users):
+    arr = np.asarray(users)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"users must be a 1-d array of integer user ids, got {arr.dtype} "
+                        f"with shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_users):
+        raise ValueError(f"users must lie in [0, {n_users}); got ids from {arr.min()} to {arr.max()}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _factors_for(sampler, model, matrix):
+    n_users, n_items = matrix.shape
+    if model is None:
+        if sampler.needs_model:
+            raise ValueError(f"{type(sampler).__name__} scores candidates with the model's factors: "
+                             "pass model= (a fitted model or an object with user_factors/item_factors)")
+        return (np.zeros((n_users, 1), dtype=np.float32), np.zeros((n_items, 1), dtype=np.float32))
+    U = getattr(model, "user_factors", None)
+    V = getattr(model, "item_factors", None)
+    if U is None or V is None:
+        raise ValueError("model has no user_factors/item_factors: fit it first")
+    U = np.ascontiguousarray(U, dtype=np.float32)
+    V = np.ascontiguousarray(V, dtype=np.float32)
+    if U.shape[0] != n_users or V.shape[0] != n_items or U.shape[1] != V.shape[1]:
+        raise ValueError(f"model factors {U.shape} / {V.shape} do not match train's shape "
+                         f"{matrix.shape}")
+    return U, V

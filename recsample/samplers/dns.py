@@ -1,0 +1,75 @@
+"""Dynamic negative sampling (Zhang, Chen, Wang & Yu, SIGIR 2013): draw M
+uniform non-positive candidates and keep the one the current model ranks
+highest, or, with a temperature t, sample it from softmax(x_uc / t)."""
+from collections import namedtuple
+import math
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+
+from .._rng import next_float
+from .base import Sampler, dot, draw, uniform_negative
+
+DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
+
+
+@njit(cache=True)
+def dns_negative(candidates, inv_temperature, indptr, indices, n_items, u, U, V, rng):
+    """argmax over M uniform candidates of x_uc (first wins ties), or of
+    x_uc / t + Gumbel noise, which is an exact draw from softmax(x_uc / t)
+    (the Gumbel-max trick) and needs no buffer."""
+    best = -1
+    best_key = -np.inf
+    for _ in range(candidates):
+        c = uniform_negative(indptr, indices, n_items, u, rng)
+        if c < 0:
+            return -1
+        key = np.float64(dot(U, u, V, c))
+        if inv_temperature > 0.0:
+            g = next_float(rng)
+            key = key * inv_temperature - math.log(-math.log(g + 1e-300) + 1e-300)
+        if key > best_key or best < 0:
+            best = c
+            best_key = key
+    return best
+
+
+@overload(draw)
+def _draw_dns(state, indptr, indices, n_items, u, U, V, rng):
+    if getattr(state, "instance_class", None) is not DNSState:
+        return None
+
+    def impl(state, indptr, indices, n_items, u, U, V, rng):
+        return dns_negative(state.candidates, state.inv_temperature, indptr, indices,
+                            n_items, u, U, V, rng)
+    return impl
+
+
+class DNS(Sampler):
+    """Hardest of ``candidates`` uniform negatives under the current model.
+
+    ``temperature=None`` returns the argmax; a positive temperature samples
+    candidate c with probability exp(x_uc / t) / sum_c' exp(x_uc' / t).
+    Candidates are drawn with replacement, as in the paper.
+    """
+
+    name = "dns"
+    needs_model = True
+
+    def __init__(self, candidates: int = 16, temperature: float | None = None):
+        self.candidates = candidates
+        self.temperature = temperature
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        m = self.candidates
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+            raise ValueError(f"candidates must be an integer >= 1, got {m!r}")
+        t = self.temperature
+        if t is None:
+            inv = 0.0
+        else:
+            if not np.isscalar(t) or not np.isfinite(t) or t <= 0:
+                raise ValueError(f"temperature must be None or a finite number > 0, got {t!r}")
+            inv = 1.0 / float(t)
+        return DNSState(np.int64(m), np.float64(inv))

@@ -1,0 +1,28 @@
+"""Uniform negatives: j ~ U(items \\ I_u), the sampler of the BPR paper
+(Rendle et al., UAI 2009)."""
+from collections import namedtuple
+
+from numba.extending import overload
+
+from .base import Sampler, draw, uniform_negative
+
+UniformState = namedtuple("UniformState", [])
+
+
+@overload(draw)
+def _draw_uniform(state, indptr, indices, n_items, u, U, V, rng):
+    if getattr(state, "instance_class", None) is not UniformState:
+        return None
+
+    def impl(state, indptr, indices, n_items, u, U, V, rng):
+        return uniform_negative(indptr, indices, n_items, u, rng)
+    return impl
+
+
+class Uniform(Sampler):
+    """Every item the user has not interacted with is equally likely."""
+
+    name = "uniform"
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        return UniformState()
