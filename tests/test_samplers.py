@@ -1,0 +1,202 @@
+"""Samplers draw from exactly the distribution they define, and never a positive."""
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import stats
+
+import recsample as rs
+from recsample.samplers import DNS, NBPO, Popularity, Uniform, get_sampler
+
+# A goodness-of-fit test at this level fails by chance once in 10,000 runs;
+# the seeds are fixed, so a failure means the distribution is wrong.
+P_MIN = 1e-4
+
+
+class Factors:
+    """Any object with user_factors/item_factors stands in for a model."""
+
+    def __init__(self, U, V):
+        self.user_factors = np.asarray(U, dtype=np.float32)
+        self.item_factors = np.asarray(V, dtype=np.float32)
+
+
+@pytest.fixture
+def small():
+    """4 users x 12 items with uneven popularity; user 3 owns 10 of 12 items."""
+    rows = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2] + [3] * 10
+    cols = [0, 1, 2, 0, 3, 10, 0, 1, 4, 5, 10, 11] + list(range(10))
+    m = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(4, 12))
+    return rs.Interactions.from_csr(m)
+
+
+def _counts(items, n_items):
+    assert items.min() >= 0
+    return np.bincount(items, minlength=n_items)
+
+
+@pytest.mark.parametrize("user", [0, 3])
+def test_uniform_matches_its_definition(small, user):
+    n = 120_000
+    items = Uniform().sample(small, np.full(n, user), seed=7)
+    counts = _counts(items, small.n_items)
+    positives = small.matrix[user].indices
+    assert counts[positives].sum() == 0
+    free = np.setdiff1d(np.arange(small.n_items), positives)
+    expected = np.full(len(free), 1.0 / len(free)) * counts[free].sum()
+    assert stats.chisquare(counts[free], expected).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.75, 1.0])
+@pytest.mark.parametrize("user", [0, 3])
+def test_popularity_matches_count_power_alpha(small, alpha, user):
+    n = 200_000
+    items = Popularity(alpha=alpha).sample(small, np.full(n, user), seed=3)
+    counts = _counts(items, small.n_items)
+    item_counts = np.bincount(small.matrix.indices, minlength=small.n_items).astype(float)
+    weights = np.where(item_counts > 0, item_counts ** alpha, 0.0) if alpha > 0 \
+        else np.ones(small.n_items)
+    weights[small.matrix[user].indices] = 0.0
+    support = weights > 0
+    assert counts[~support].sum() == 0
+    expected = weights[support] / weights[support].sum() * counts[support].sum()
+    assert stats.chisquare(counts[support], expected).pvalue > P_MIN
+
+
+def test_popularity_alpha_zero_equals_uniform_support(small):
+    items = Popularity(alpha=0.0).sample(small, np.zeros(50_000, int), seed=0)
+    assert set(np.unique(items)) == set(range(3, 12))
+
+
+def test_popularity_skips_user_whose_non_positives_were_never_seen():
+    # item 2 has no training interaction: weight 0 for alpha > 0, so user 0
+    # (who owns 0 and 1) has nothing to draw; alpha = 0 still draws item 2
+    m = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0]], dtype=np.float32))
+    assert (Popularity(alpha=1.0).sample(m, [0, 0], seed=0) == -1).all()
+    assert (Popularity(alpha=0.0).sample(m, [0, 0], seed=0) == 2).all()
+
+
+def test_dns_returns_argmax_of_its_uniform_candidates(small):
+    rng = np.random.default_rng(0)
+    model = Factors(rng.normal(size=(4, 3)), rng.normal(size=(12, 3)))
+    scores = model.user_factors @ model.item_factors.T
+    m = 5
+    for seed in range(200):
+        for user in range(4):
+            # DNS draws its m candidates on the same stream, in the same way,
+            # as m consecutive uniform draws for the user.
+            cands = Uniform().sample(small, np.full(m, user), seed=seed)
+            got = DNS(candidates=m).sample(small, [user], seed=seed, model=model)[0]
+            best = cands[np.argmax(scores[user, cands])]  # first maximum wins ties
+            assert got == best
+
+
+def test_dns_with_temperature_samples_the_softmax_of_candidates():
+    # user 0 owns item 3 of 4: enumerate every ordered pair of candidates
+    # from items 0-2 (each 1/9) and the softmax over the pair.
+    m = rs.Interactions.from_csr(sp.csr_matrix(([1.0], ([0], [3])), shape=(2, 4)))
+    x = np.array([0.0, 1.0, 2.0, 0.0], dtype=np.float32)
+    model = Factors(np.ones((2, 1)), x[:, None])
+    t = 0.7
+    expected = np.zeros(3)
+    for a, b in itertools.product(range(3), repeat=2):
+        w = np.exp(np.array([x[a], x[b]]) / t)
+        expected[a] += w[0] / w.sum() / 9
+        expected[b] += w[1] / w.sum() / 9
+    n = 150_000
+    items = DNS(candidates=2, temperature=t).sample(m, np.zeros(n, int), seed=11, model=model)
+    counts = _counts(items, 4)
+    assert counts[3] == 0
+    expected /= expected.sum()  # exact to rounding; chisquare wants equal totals
+    assert stats.chisquare(counts[:3], n * expected).pvalue > P_MIN
+
+
+def test_dns_low_temperature_is_argmax(small):
+    rng = np.random.default_rng(1)
+    model = Factors(rng.normal(size=(4, 3)), rng.normal(size=(12, 3)))
+    users = np.repeat(np.arange(4), 500)
+    hard = DNS(candidates=4).sample(small, users, seed=5, model=model)
+    cold = DNS(candidates=4, temperature=1e-6).sample(small, users, seed=5, model=model)
+    # same candidates are not guaranteed (the temperature path draws Gumbel
+    # noise on the same stream), but both must pick high scorers: compare the
+    # mean score of the picks with the mean of uniform negatives
+    scores = model.user_factors @ model.item_factors.T
+    uni = Uniform().sample(small, users, seed=5)
+    assert scores[users, cold].mean() > scores[users, uni].mean() + 0.3
+    assert abs(scores[users, cold].mean() - scores[users, hard].mean()) < 0.15
+
+
+@pytest.mark.parametrize("name", ["uniform", "popularity", "dns", "nbpo"])
+def test_no_sampler_returns_a_training_positive_on_movielens(movielens, name):
+    train = movielens.matrix
+    rng = np.random.default_rng(0)
+    model = Factors(rng.normal(size=(train.shape[0], 8)), rng.normal(size=(train.shape[1], 8)))
+    n = 2_000_000 if name != "dns" else 500_000
+    users = rng.integers(0, train.shape[0], size=n)
+    items = get_sampler(name).sample(movielens, users, seed=1, model=model)
+    assert items.min() >= 0
+    hit = np.asarray(train[users, items]).ravel()
+    assert np.count_nonzero(hit) == 0
+
+
+def test_same_seed_same_draws_and_other_seed_differs(movielens):
+    users = np.arange(movielens.n_users).repeat(20)
+    for sampler in (Uniform(), Popularity(0.75), NBPO()):
+        a = sampler.sample(movielens, users, seed=42)
+        b = sampler.sample(movielens, users, seed=42)
+        c = sampler.sample(movielens, users, seed=43)
+        np.testing.assert_array_equal(a, b)
+        assert (a != c).mean() > 0.5
+
+
+def test_user_with_every_item_gets_minus_one():
+    m = sp.csr_matrix(np.array([[1, 1, 1], [1, 0, 0]], dtype=np.float32))
+    data = rs.Interactions.from_csr(m)
+    model = Factors(np.ones((2, 2)), np.ones((3, 2)))
+    for sampler in (Uniform(), Popularity(1.0), DNS(3), NBPO()):
+        got = sampler.sample(data, [0, 1, 1], seed=0, model=model)
+        assert got[0] == -1
+        assert set(got[1:]) <= {1, 2}
+
+
+def test_dense_rows_use_rank_mapping_and_stay_uniform():
+    # a user holding 90 of 100 items goes through the r-th non-positive path
+    n_items = 100
+    owned = np.sort(np.random.default_rng(0).choice(n_items, 90, replace=False))
+    m = sp.csr_matrix((np.ones(90, np.float32), (np.zeros(90, int), owned)), shape=(1, n_items))
+    items = Uniform().sample(m, np.zeros(100_000, int), seed=9)
+    free = np.setdiff1d(np.arange(n_items), owned)
+    counts = _counts(items, n_items)
+    assert counts[owned].sum() == 0
+    assert stats.chisquare(counts[free]).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: DNS(candidates=0), "candidates"),
+    (lambda: DNS(candidates=2.5), "candidates"),
+    (lambda: DNS(temperature=0.0), "temperature"),
+    (lambda: DNS(temperature=-1.0), "temperature"),
+    (lambda: Popularity(alpha=-0.5), "alpha"),
+    (lambda: Popularity(alpha=float("nan")), "alpha"),
+    (lambda: NBPO(flip_factors=0), "flip_factors"),
+    (lambda: NBPO(lambda_phi=-1.0), "lambda_phi"),
+])
+def test_bad_parameters_name_the_argument(small, make, message):
+    with pytest.raises(ValueError, match=message):
+        make().sample(small, [0], seed=0, model=Factors(np.ones((4, 2)), np.ones((12, 2))))
+
+
+def test_unknown_sampler_name_suggests_the_closest():
+    with pytest.raises(ValueError, match="did you mean 'popularity'"):
+        get_sampler("popularty")
+
+
+def test_dns_needs_a_model(small):
+    with pytest.raises(ValueError, match="model="):
+        DNS().sample(small, [0], seed=0)
+
+
+def test_sample_rejects_users_out_of_range(small):
+    with pytest.raises(ValueError, match="users must lie in"):
+        Uniform().sample(small, [4], seed=0)
