@@ -76,20 +76,31 @@ class Interactions:
         """
         if not sp.issparse(matrix):
             raise TypeError(f"matrix must be a scipy.sparse matrix, got {type(matrix).__name__}")
-        m = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
-        if m.shape[0] == 0 or m.shape[1] == 0:
-            raise ValueError(f"matrix must have at least one user and one item, got shape {m.shape}")
+        if matrix.shape[0] == 0 or matrix.shape[1] == 0:
+            raise ValueError(f"matrix must have at least one user and one item, got shape "
+                             f"{matrix.shape}")
+        if matrix.format == "csr":
+            m = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+        else:
+            # count duplicates here: scipy's conversion to CSR sums them unseen
+            m = sp.coo_matrix(matrix, dtype=np.float32)
         if m.data.size and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
             raise ValueError("matrix values (weights) must be finite and non-negative "
                              "(and fit in float32)")
         if timestamps is not None:
             timestamps = np.asarray(timestamps)
-            if not (m.has_canonical_format and timestamps.shape == (m.nnz,)):
+            if not (m.format == "csr" and m.has_canonical_format
+                    and timestamps.shape == (m.nnz,)):
                 raise ValueError("timestamps can only be given with a canonical CSR matrix "
                                  "(sorted indices, no duplicates) of the same nnz")
         before = m.nnz
-        m.sum_duplicates()
-        n_dup = before - m.nnz
+        if m.format == "csr":
+            m.sum_duplicates()
+            n_dup = before - m.nnz
+        else:
+            keys = m.row.astype(np.int64) * m.shape[1] + m.col
+            n_dup = before - len(np.unique(keys))
+            m = m.tocsr()
         if np.any(m.data == 0):
             keep = m.data != 0
             if timestamps is not None:
