@@ -108,13 +108,15 @@ class Report:
 
     def to_dict(self, per_user=False) -> dict:
         """Plain Python values (JSON-serialisable); per-user lists only if asked."""
-        summary = self.summary()
-        records = []
-        for rec in summary.to_dict("records"):
-            records.append({key: (None if (val is pd.NA or (isinstance(val, float) and np.isnan(val)))
-                                  else (int(val) if key in ("k", "users") else
-                                        (float(val) if key != "metric" else val)))
-                            for key, val in rec.items()})
+        def plain(key, val):
+            if val is None or val is pd.NA or (isinstance(val, float) and np.isnan(val)):
+                return None
+            if key == "metric":
+                return str(val)
+            return int(val) if key in ("k", "users") else float(val)
+
+        records = [{key: plain(key, val) for key, val in rec.items()}
+                   for rec in self.summary().to_dict("records")]
         out = {
             "metrics": list(self.metrics),
             "k": list(self.k),
