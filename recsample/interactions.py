@@ -129,9 +129,11 @@ class Interactions:
             raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
         if len(df) == 0:
             raise ValueError("df is empty: need at least one interaction")
-        for arg, col in (("user", user), ("item", item), ("weight", weight), ("timestamp", timestamp)):
+        columns = (("user", user), ("item", item), ("weight", weight), ("timestamp", timestamp))
+        for arg, col in columns:
             if col is not None and col not in df.columns:
-                raise ValueError(f"{arg}={col!r} is not a column of df; columns are {list(df.columns)}")
+                raise ValueError(f"{arg}={col!r} is not a column of df; "
+                                 f"columns are {list(df.columns)}")
         for arg, col in (("user", user), ("item", item)):
             s = df[col]
             if s.isna().any():

@@ -92,7 +92,8 @@ def test_dataset_names_are_case_and_underscore_insensitive(movielens):
 # ----------------------------------------------------------- GroupLens readers
 def _write_ml100k(folder):
     folder.mkdir(parents=True)
-    (folder / "u.data").write_text("1\t10\t5\t881250949\n1\t20\t3\t881250950\n2\t10\t4\t881250951\n")
+    (folder / "u.data").write_text("1\t10\t5\t881250949\n1\t20\t3\t881250950\n"
+                                   "2\t10\t4\t881250951\n")
     flags = "|".join(["0"] * 19)
     action = "|".join(["0", "1"] + ["0"] * 17)
     (folder / "u.item").write_bytes(
@@ -197,7 +198,8 @@ def cache(monkeypatch, tmp_path):
 
 
 def _point_ml100k_at(monkeypatch, url, md5=None):
-    monkeypatch.setitem(ml.GROUPLENS, "ml-100k", {**ml.GROUPLENS["ml-100k"], "url": url, "md5": md5})
+    spec = {**ml.GROUPLENS["ml-100k"], "url": url, "md5": md5}
+    monkeypatch.setitem(ml.GROUPLENS, "ml-100k", spec)
 
 
 def test_download_fetches_to_the_cache_and_records_sha256(monkeypatch, cache, served_zip):

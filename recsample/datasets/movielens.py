@@ -111,7 +111,7 @@ def _locate(name: str, path) -> _Source:
 
 
 def load_grouplens(name: str, path=None, progress: bool = True) -> Interactions:
-    """One of the GroupLens MovieLens releases (``ml-100k``, ``ml-1m``, ``ml-20m``, ``ml-latest-small``).
+    """A GroupLens MovieLens release: ``ml-100k``, ``ml-1m``, ``ml-20m`` or ``ml-latest-small``.
 
     ``path`` may be the release folder (e.g. the unpacked ``ml-100k/``), its
     parent, or the zip itself. Without ``path`` the zip is downloaded once to
@@ -176,7 +176,10 @@ def _year_from_title(titles: pd.Series) -> pd.Series:
 
 
 def _items_pipe(f) -> pd.DataFrame:
-    """ml-100k ``u.item`` (latin-1, ``|``-separated): id, title, release date, video date, URL, 19 genre flags."""
+    """ml-100k ``u.item`` (latin-1, ``|``-separated).
+
+    Fields: id, title, release date, video release date, URL, 19 genre flags.
+    """
     raw = pd.read_csv(f, sep="|", header=None, encoding="latin-1", dtype=str,
                       keep_default_na=False)
     flags = raw.iloc[:, 5:5 + len(_ML100K_GENRES)].astype(int).to_numpy().astype(bool)

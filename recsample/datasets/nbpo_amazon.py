@@ -23,7 +23,8 @@ SOURCE = "https://github.com/Wenhui-Yu/NBPO (branch master, folder dataset/amazo
 
 #: part -> (file name, SHA-256 of the authors' file)
 FILES = {
-    "train": ("train_data.json", "9feb28fdce1eceb15bcb6700a4bbda85ccffef9ef6878d1f908dfd50e4f0de0a"),
+    "train": ("train_data.json",
+              "9feb28fdce1eceb15bcb6700a4bbda85ccffef9ef6878d1f908dfd50e4f0de0a"),
     "valid": ("validation_data.json",
               "550a4128b8c4c761b352c93304c21556f6c247d6ea988e171c3bf11fb4fb65b7"),
     "test": ("test_data.json", "974a2774ef047aecbde3e5118a7138dac80ebe29a3d034952a7f0a49ed2b0911"),

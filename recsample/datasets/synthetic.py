@@ -25,14 +25,15 @@ def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
     of x^-alpha over [k, k+1), k = 1..n, i.e. Zipf's law P(k) ~ k^-alpha for
     all but the first few ranks (see ``_PowerLaw``). Ranks are assigned to ids
     by a seeded random permutation, so ids carry no order; alpha = 0 is
-    uniform. Pairs are drawn in vectorised chunks and
-    de-duplicated by sorting int64 keys u * n_items + i; rounds top up until
-    at least ``nnz`` distinct pairs exist, and the surplus of the last round
-    is removed uniformly at random. With a steep law the popular corner of
-    the matrix fills up and draws mostly repeat pairs; once a round yields
-    under 10% new pairs, later rounds halve alpha (same ranking), so the
-    generator always finishes and the bulk keeps the requested skew. When ``nnz >= n_users`` every user first
-    gets one item drawn from the popularity law, so no user is empty.
+    uniform. Pairs are drawn in vectorised chunks and de-duplicated by
+    sorting int64 keys u * n_items + i; rounds top up until at least ``nnz``
+    distinct pairs exist, and the surplus of the last round is removed
+    uniformly at random. With a steep law the popular corner of the matrix
+    fills up and draws mostly repeat pairs; once a round yields under 10% new
+    pairs, later rounds halve alpha (same ranking), so the generator always
+    finishes and the bulk keeps the requested skew. When ``nnz >= n_users``
+    every user first gets one item drawn from the popularity law, so no user
+    is empty.
 
     Weights are float32 ones, indices int32 where they fit; the same
     arguments give the same matrix. Memory stays near 3 x 8 bytes per pair
