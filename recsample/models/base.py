@@ -76,7 +76,7 @@ class FactorModel:
 
     loss = "bpr"
     _defaults = dict(
-        factors=64, epochs=30, learning_rate=0.05, regularization=0.002,
+        factors=64, epochs=35, learning_rate=0.05, regularization=0.01,
         user_regularization=None, item_regularization=None, bias_regularization=None,
         negatives=1, sampler="uniform", use_bias=True, init="normal", init_scale=0.1,
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
@@ -364,14 +364,26 @@ class FactorModel:
         self_ex = sp.csr_matrix((np.ones(n, np.float32), (items, items)), shape=(self.n_items,) * 2)
         return topk(F, F, items, k, exclude=self_ex)
 
-    def flip_probability(self, users, items) -> np.ndarray:
-        """NBPO only: sigma(P_u . Q_i), the learned probability that (u, i), if
-        truly positive, was left unvoted."""
+    def _flip_sampler(self, what):
         self._require_fitted()
-        if not getattr(self.sampler_, "learns", False) or not hasattr(self.sampler_, "flip_probability"):
-            raise ValueError(f"flip_probability needs the NBPO sampler; this model used "
-                             f"{self.sampler_!r}")
-        return self.sampler_.flip_probability(self.sampler_state_, users, items)
+        if not hasattr(self.sampler_, "flip_probability") or self.sampler_state_ is None:
+            raise ValueError(f"{what} needs a model trained with the NBPO sampler; this one "
+                             f"used {self.sampler_!r}")
+        return self.sampler_
+
+    def flip_probability(self, users, items) -> np.ndarray:
+        """NBPO only: sigma(P_u . Q_i), the learned probability that (u, i),
+        were it truly positive, was left unvoted (the label flip)."""
+        return self._flip_sampler("flip_probability").flip_probability(
+            self.sampler_state_, users, items)
+
+    def hidden_positive_probability(self, users, items) -> np.ndarray:
+        """NBPO only: the posterior that an unvoted (u, i) is truly positive,
+        sigma(x) sigma(gamma) / (1 - sigma(x) + sigma(x) sigma(gamma)). This,
+        not sigma(gamma) alone, ranks which unvoted items the model believes
+        are hidden positives."""
+        return self._flip_sampler("hidden_positive_probability").hidden_positive_probability(
+            self.sampler_state_, self.user_factors, self.item_factors, users, items)
 
     # ------------------------------------------------------------ persistence
     def save(self, path):

@@ -17,7 +17,9 @@ With the point-wise trainer (BPO) these are the paper's updates. With the
 pair-wise trainer (BPR) the pair (i, j) is weighted by the posterior
 probability that j is a true negative,
 w = (1 - sigma(x_uj)) / (1 - sigma(x_uj) + sigma(x_uj) sigma(gamma_uj)),
-and P, Q learn from the same gamma directions. P, Q decay with lambda_phi and
+and P, Q learn from the same gamma directions. The weight is computed as
+sigma(-(x_uj + ln sigma(gamma_uj))), the same quantity in a form that stays
+finite where both sigmoids saturate (it ignores ``clip_sigmoid``). P, Q decay with lambda_phi and
 are used only in training: the model ranks by x alone.
 """
 from collections import namedtuple
@@ -28,7 +30,7 @@ from numba import njit
 from numba.extending import overload
 
 from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch,
-                   pair_step, sigmoid, uniform_negative)
+                   log_sigmoid, pair_step, sigmoid, uniform_negative)
 
 NBPOState = namedtuple("NBPOState", ["P", "Q", "dP", "dQ", "lambda_phi"])
 NBPOState.learns = True  # read by the generic hooks: this state brings its own
@@ -62,7 +64,9 @@ def nbpo_directions(loss, x_ui, x_uj, gamma_ui, gamma_uj, clip):
         g_i = (1.0 - s_gi) * (1.0 - s_xi)
         g_j = s_gj * (1.0 - s_xj) - s_xj
     else:
-        w = (1.0 - s_xj) / max(1.0 - s_xj + s_xj * s_gj, 1e-30)
+        # (1 - s(x)) / (1 - s(x) + s(x) s(gamma)) = 1 / (1 + e^x s(gamma))
+        #   = sigma(-(x + ln s(gamma))): finite for any x and gamma
+        w = sigmoid(-(x_uj + log_sigmoid(gamma_uj)), 0.0)
         g = w * sigmoid(x_uj - x_ui, clip)
         g_i = g
         g_j = -g
@@ -136,6 +140,16 @@ def _flip_probability(P, Q, users, items):
     return out
 
 
+@njit(cache=True)
+def _posterior_positive(U, V, P, Q, users, items):
+    out = np.empty(users.shape[0], dtype=np.float64)
+    for t in range(users.shape[0]):
+        s_x = sigmoid(np.float64(dot(U, users[t], V, items[t])), 0.0)
+        s_g = sigmoid(np.float64(dot(P, users[t], Q, items[t])), 0.0)
+        out[t] = s_x * s_g / max(1.0 - s_x + s_x * s_g, 1e-300)
+    return out
+
+
 class NBPO(Sampler):
     """Uniform draws plus a learned label-flip model (Yu & Qin, SIGIR 2020).
 
@@ -184,16 +198,29 @@ class NBPO(Sampler):
         return NBPOState(P, Q, dP, dQ, np.float64(lam))
 
     @staticmethod
-    def flip_probability(state, users, items) -> np.ndarray:
-        """sigma(P_u . Q_i) for aligned arrays of users and items."""
+    def _pairs(state, users, items):
         users = check_users(users, state.P.shape[0])
-        items = np.asarray(items, dtype=np.int64).reshape(-1)
+        items = np.asarray(items).reshape(-1)
         if items.shape != users.shape:
             raise ValueError(f"users and items must have the same length, got {users.shape} "
                              f"and {items.shape}")
-        if items.size and (items.min() < 0 or items.max() >= state.Q.shape[0]):
-            raise ValueError(f"items must lie in [0, {state.Q.shape[0]})")
+        items = check_users(items, state.Q.shape[0]) if items.size else items.astype(np.int64)
+        return users, items
+
+    @classmethod
+    def flip_probability(cls, state, users, items) -> np.ndarray:
+        """sigma(P_u . Q_i): the learned probability that (u, i), were it truly
+        positive, was left unvoted."""
+        users, items = cls._pairs(state, users, items)
         return _flip_probability(state.P, state.Q, users, items)
+
+    @classmethod
+    def hidden_positive_probability(cls, state, U, V, users, items) -> np.ndarray:
+        """Posterior that an unvoted (u, i) is truly positive under the flip
+        model: sigma(x) sigma(gamma) / (1 - sigma(x) + sigma(x) sigma(gamma));
+        one minus it is the weight the BPR trainer gives the pair."""
+        users, items = cls._pairs(state, users, items)
+        return _posterior_positive(U, V, state.P, state.Q, users, items)
 
     def prepare_from_arrays(self, arrays) -> NBPOState:
         """Rebuild the state from saved P and Q (for a loaded model)."""

@@ -1,0 +1,45 @@
+"""Every trainer with every sampler learns movielens-small better than popularity."""
+import numpy as np
+import pytest
+
+import recsample as rs
+
+
+class Popularity:
+    """Rank items by training count: a model with one factor."""
+
+    def __init__(self, train):
+        counts = np.bincount(train.matrix.indices, minlength=train.n_items)
+        self.user_factors = np.ones((train.n_users, 1), dtype=np.float32)
+        self.item_factors = counts.astype(np.float32)[:, None]
+
+
+def _ndcg10(model, train, test):
+    s = rs.evaluate(model, test, train=train, k=(10,), metrics=("ndcg",)).summary()
+    return float(s["mean"].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def popularity_ndcg(movielens_split):
+    train, test = movielens_split
+    return _ndcg10(Popularity(train), train, test)
+
+
+@pytest.mark.parametrize("model_cls", [rs.BPR, rs.BPO])
+@pytest.mark.parametrize("sampler", ["uniform", "popularity", "dns"])
+def test_default_settings_beat_popularity_on_ndcg10(movielens_split, popularity_ndcg,
+                                                    model_cls, sampler):
+    train, test = movielens_split
+    model = model_cls(sampler=sampler, seed=0).fit(train, progress=False)
+    assert _ndcg10(model, train, test) > popularity_ndcg
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(movielens):
+    train, valid, _ = rs.split.random_holdout(movielens, test_fraction=0.2, valid_fraction=0.1,
+                                              seed=1)
+    model = rs.BPR(epochs=40, learning_rate=0.2, patience=2, eval_every=2)
+    model.fit(train, valid=valid, progress=False)
+    scores = [h["ndcg@10"] for h in model.history_ if "ndcg@10" in h]
+    assert model.best_score_ == max(scores)
+    assert len(model.history_) < 40  # patience ran out before the last epoch
+    assert _ndcg10(model, train, valid) == pytest.approx(model.best_score_, rel=1e-6)
