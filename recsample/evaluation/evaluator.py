@@ -95,9 +95,10 @@ def _scorer(model, n_users, n_items):
             if s.shape != (stop - start, n_items):
                 raise ValueError(f"model(user_ids) returned shape {s.shape} for "
                                  f"{stop - start} users; expected ({stop - start}, {n_items})")
-            if s.dtype not in (np.float32, np.float64):
-                s = s.astype(np.float64)
-            s = np.ascontiguousarray(s)
+            # a copy: the ranking pass overwrites excluded entries, and the
+            # callable may have handed out its own array
+            s = np.array(s, dtype=s.dtype if s.dtype in (np.float32, np.float64) else np.float64,
+                         order="C", copy=True)
             if np.isnan(s).any():
                 raise ValueError("model(user_ids) returned NaN scores")
             yield start, stop, s

@@ -19,10 +19,11 @@ __all__ = ["topk", "DEFAULT_MEMORY_BUDGET"]
 #: bytes of scores held at once when users are scored in blocks
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 
-# Rows per block when the budget allows more: a block whose scores stay in the
-# last-level cache is read back by the selection pass much faster than one that
-# went out to memory, and BLAS is already at full speed well below this size.
-_MAX_BLOCK_ROWS = 256
+# Rows per block when the budget allows more. Each block switches the cores
+# from BLAS's threads to Numba's and back; on a busy machine a switch can cost
+# milliseconds (idle pools spin before sleeping), so blocks are kept large
+# enough that switches are few, and small enough to stay well under the budget.
+_MAX_BLOCK_ROWS = 1024
 
 # Items per chunk whose maximum is taken in the first pass of select_row.
 _CHUNK = 32
@@ -65,28 +66,17 @@ def _sift_up(hs, hi, pos):
 
 
 @njit(cache=True)
-def _chunk_maxima(row, excluded, cmax):
-    """cmax[c] = highest score among the non-excluded items of chunk c, or NaN
-    when every item of the chunk is excluded."""
+def _chunk_maxima(row, cmax):
+    """cmax[c] = highest score in chunk c of the row."""
     n = row.shape[0]
-    p = 0
     for c in range(cmax.shape[0]):
         start = c * _CHUNK
         stop = min(start + _CHUNK, n)
-        if p < excluded.shape[0] and excluded[p] < stop:
-            m = np.nan
-            for t in range(start, stop):
-                if p < excluded.shape[0] and excluded[p] == t:
-                    p += 1
-                elif not (row[t] <= m):  # also true while m is NaN
-                    m = row[t]
-            cmax[c] = m
-        else:
-            m = row[start]
-            for t in range(start + 1, stop):
-                v = row[t]
-                m = v if v > m else m
-            cmax[c] = m
+        m = row[start]
+        for t in range(start + 1, stop):
+            v = row[t]
+            m = v if v > m else m
+        cmax[c] = m
 
 
 @njit(cache=True)
@@ -130,25 +120,32 @@ def select_row(row, excluded, k, out_items, out_scores):
 
     Positions past that number are padded with item -1 and score -inf.
     Scores must not be NaN (a NaN compares false and would corrupt the heap).
+    The excluded entries of ``row`` are overwritten with -inf: callers pass a
+    buffer they own.
 
     Two passes. The first takes the maximum of each chunk of the row (a loop
     that vectorises). If k chunks have a maximum >= T, then k items score
     >= T, so an item below T, and hence every chunk whose maximum is below
-    the k-th largest chunk maximum, cannot make the list. The second pass
+    the k-th largest chunk maximum, cannot make the list. Excluded items are
+    set to -inf first, so the maxima need no exclusion test; a chunk whose
+    maximum is -inf may hold no allowed item, so the floor is only trusted
+    when it is above -inf (otherwise every chunk is walked). The second pass
     offers only the items of the remaining chunks (about k of them) to a
     bounded heap, in increasing item order, so that the strict ``>`` against
     the heap's weakest member also implements the lower-index tie rule.
     """
     n = row.shape[0]
+    for e in excluded:
+        row[e] = -np.inf
     cmax = np.empty((n + _CHUNK - 1) // _CHUNK, dtype=row.dtype)
-    _chunk_maxima(row, excluded, cmax)
+    _chunk_maxima(row, cmax)
     floor = _kth_largest(cmax, k)
     hs = np.empty(k, dtype=row.dtype)
     hi = np.empty(k, dtype=np.int64)
     count = 0
     p = 0
     for c in range(cmax.shape[0]):
-        if not (cmax[c] >= floor):  # below the floor, or nothing left in the chunk
+        if cmax[c] < floor:
             continue
         start = c * _CHUNK
         stop = min(start + _CHUNK, n)
