@@ -55,7 +55,10 @@ def test_one_sgd_step_is_lr_times_the_objective_gradient(loss, has_bias):
                 M[r, c] += h
                 out[r, c] = lr * (up - down) / (2 * h)
     U1, V1 = U.copy(), V.copy()
-    _train.single_step(UniformState(), loss, U1, V1, u, i, j, lr, reg_u, reg_i, reg_b, 0.0, k, has_bias)
+    value = _train.single_step(UniformState(), loss, U1, V1, u, i, j, lr, reg_u, reg_i, reg_b, 0.0,
+                               k, has_bias)
+    unpenalised = _objective(loss, U64, V64, u, i, j, 0.0, 0.0, 0.0, k, has_bias)
+    assert value == pytest.approx(-unpenalised, rel=1e-5)  # the reported loss
     np.testing.assert_allclose(U1 - U, expected_U, rtol=2e-3, atol=2e-6)
     np.testing.assert_allclose(V1 - V, expected_V, rtol=2e-3, atol=2e-6)
     if has_bias:

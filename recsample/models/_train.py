@@ -22,7 +22,10 @@ import numpy as np
 from numba import njit, prange
 
 from .._rng import next_int, stream
-from ..samplers.base import _FAST, dot2, draw, end_batch, pair_step
+from ..samplers.base import _FAST, dot2, draw, end_batch, pair_loss, pair_step
+
+#: the loss is reported from every LOSS_EVERY-th positive of a block
+LOSS_EVERY = 8
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -78,9 +81,10 @@ def shuffle_blocks(order, block_size, seed, epoch):
 @njit(cache=True, parallel=True)
 def run_blocks(state, loss, indptr, indices, n_items, order, blocks, block_size,
                U, V, dU, dV, n_factors, has_bias, negatives, lr, reg_u, reg_i, reg_b,
-               clip, accumulate, seed, epoch, loss_out, pairs_out, skipped_out):
-    """Visit the positives of the listed blocks. Per block: summed loss, pairs
-    trained and positives whose user had no negative left."""
+               clip, accumulate, seed, epoch, loss_out, pairs_out, sampled_out, skipped_out):
+    """Visit the positives of the listed blocks. Per block: summed loss over
+    the sampled pairs (pairs of every LOSS_EVERY-th positive), pairs trained,
+    and positives whose user had no negative left."""
     n = order.shape[0]
     for b in prange(blocks.shape[0]):
         blk = blocks[b]
@@ -89,6 +93,7 @@ def run_blocks(state, loss, indptr, indices, n_items, order, blocks, block_size,
         hi = min(lo + block_size, n)
         total = 0.0
         pairs = 0
+        sampled = 0
         skipped = 0
         for t in range(lo, hi):
             u = order[t] >> 32
@@ -99,17 +104,21 @@ def run_blocks(state, loss, indptr, indices, n_items, order, blocks, block_size,
                     skipped += 1
                     break
                 xi, xj = dot2(U, u, V, i, j)
-                g_i, g_j, value = pair_step(state, loss, u, i, j, np.float64(xi), np.float64(xj),
-                                            lr, clip, accumulate)
+                x_ui = np.float64(xi)
+                x_uj = np.float64(xj)
+                if (t - lo) % LOSS_EVERY == 0:
+                    total += pair_loss(state, loss, u, i, j, x_ui, x_uj, clip)
+                    sampled += 1
+                g_i, g_j = pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate)
                 if accumulate:
                     _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias)
                 else:
                     _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b,
                                n_factors, has_bias)
-                total += value
                 pairs += 1
         loss_out[blk] = total
         pairs_out[blk] = pairs
+        sampled_out[blk] = sampled
         skipped_out[blk] = skipped
 
 
@@ -136,8 +145,8 @@ def single_step(state, loss, U, V, u, i, j, lr, reg_u, reg_i, reg_b, clip, n_fac
     """One SGD step on a given pair, exactly as the epoch loop takes it (for
     gradient checks and inspection). Returns the pair's loss before the step."""
     xi, xj = dot2(U, u, V, i, j)
-    g_i, g_j, value = pair_step(state, loss, u, i, j, np.float64(xi), np.float64(xj), lr, clip,
-                                False)
+    value = pair_loss(state, loss, u, i, j, np.float64(xi), np.float64(xj), clip)
+    g_i, g_j = pair_step(state, loss, u, i, j, np.float64(xi), np.float64(xj), lr, clip, False)
     _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b, n_factors, has_bias)
     return value
 

@@ -231,6 +231,7 @@ class FactorModel:
             dU = dV = np.zeros((0, U.shape[1]), dtype=np.float32)
         loss_out = np.zeros(n_blocks)
         pairs_out = np.zeros(n_blocks, dtype=np.int64)
+        sampled_out = np.zeros(n_blocks, dtype=np.int64)
         skipped_out = np.zeros(n_blocks, dtype=np.int64)
         self._user_factors, self._item_factors = U, V
         self.sampler_state_ = state
@@ -256,7 +257,7 @@ class FactorModel:
                             np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
                             self.use_bias, p["negatives"], lr, p["user_regularization"],
                             p["item_regularization"], p["bias_regularization"], p["clip_sigmoid"],
-                            True, p["seed"], epoch, loss_out, pairs_out, skipped_out)
+                            True, p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
                         _train.apply_batch(state, U, V, dU, dV, lr, p["user_regularization"],
                                            p["item_regularization"], p["bias_regularization"],
                                            k, self.use_bias)
@@ -268,7 +269,7 @@ class FactorModel:
                         block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
                         p["user_regularization"], p["item_regularization"],
                         p["bias_regularization"], p["clip_sigmoid"], False, p["seed"], epoch,
-                        loss_out, pairs_out, skipped_out)
+                        loss_out, pairs_out, sampled_out, skipped_out)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(
@@ -276,7 +277,9 @@ class FactorModel:
                         f"learning_rate={self.learning_rate} (this epoch {lr:.4g}); lower "
                         "learning_rate or raise regularization")
                 pairs = int(pairs_out.sum())
-                record = {"epoch": epoch, "loss": float(loss_out.sum() / max(pairs, 1)),
+                # mean loss over the pairs of every 8th positive (see _train.LOSS_EVERY)
+                loss_mean = float(loss_out.sum() / max(int(sampled_out.sum()), 1))
+                record = {"epoch": epoch, "loss": loss_mean,
                           "pairs": pairs, "skipped": int(skipped_out.sum()),
                           "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-12),
                           "learning_rate": lr}
@@ -395,8 +398,9 @@ class FactorModel:
 def _packed_positives(matrix):
     """Every stored (u, i) of the CSR matrix as one int64: u << 32 | i."""
     counts = np.diff(matrix.indptr)
-    packed = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), counts) << 32
-    packed |= matrix.indices.astype(np.int64, copy=False)
+    packed = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), counts)
+    packed <<= 32
+    packed |= matrix.indices  # widened in buffered chunks, no nnz-sized temporary
     return packed
 
 

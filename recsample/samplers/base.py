@@ -12,17 +12,22 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     user/item factors (a folded item-bias column included), ``rng`` the
     block's random stream (see :mod:`recsample._rng`).
 
-``pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate) -> (g_i, g_j, value)``
+``pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate) -> (g_i, g_j)``
     The derivatives of the pair's objective with respect to the scores
-    ``x_ui``, ``x_uj`` (ascent direction) and the pair's loss for reporting.
-    A learning sampler also updates its own parameters here (or accumulates
-    their gradients when ``accumulate`` is true, for the batch optimizer).
+    ``x_ui``, ``x_uj`` (ascent direction). A learning sampler also updates its
+    own parameters here (or accumulates their gradients when ``accumulate`` is
+    true, for the batch optimizer).
+
+``pair_loss(state, loss, u, i, j, x_ui, x_uj, clip) -> value``
+    The pair's loss, for reporting only. The trainer calls it on a fixed
+    1-in-8 sample of the pairs: a logarithm per pair would cost more than a
+    tenth of the epoch.
 
 ``end_batch(state, lr)``
     Applies accumulated gradients of a learning sampler (batch optimizer).
 
-Stateless samplers need only ``draw``: the versions of ``pair_step`` and
-``end_batch`` below serve every state class that does not set the class
+Stateless samplers need only ``draw``: the versions of ``pair_step``,
+``pair_loss`` and ``end_batch`` below serve every state class that does not set the class
 attribute ``learns = True``. The trainer is compiled once per state type and
 cached on disk, so adding a sampler is one new file and no trainer changes.
 """
@@ -57,6 +62,11 @@ def end_batch(state, lr):  # pragma: no cover
     raise NotImplementedError("end_batch() is only callable from compiled code")
 
 
+def pair_loss(state, loss, u, i, j, x_ui, x_uj, clip):  # pragma: no cover
+    """Generic per-pair loss for reporting; see the module docstring."""
+    raise NotImplementedError("pair_loss() is only callable from compiled code")
+
+
 def _learns(state) -> bool:
     return bool(getattr(getattr(state, "instance_class", None), "learns", False))
 
@@ -68,6 +78,16 @@ def _pair_step_fixed(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
 
     def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
         return loss_gradients(loss, x_ui, x_uj, clip)
+    return impl
+
+
+@overload(pair_loss)
+def _pair_loss_fixed(state, loss, u, i, j, x_ui, x_uj, clip):
+    if _learns(state):
+        return None
+
+    def impl(state, loss, u, i, j, x_ui, x_uj, clip):
+        return loss_value(loss, x_ui, x_uj)
     return impl
 
 
@@ -84,57 +104,47 @@ def _end_batch_fixed(state, lr):
 # ------------------------------------------------------------ shared maths
 @njit(cache=True, inline="always")
 def sigmoid(x, clip):
-    """Logistic function. With ``clip`` > 0 it is 0 below -clip and 1 above
-    clip, as in the NBPO authors' code (their clip is 10)."""
+    """Logistic function, without a data-dependent branch in the common path.
+    With ``clip`` > 0 it is 0 below -clip and 1 above clip, as in the NBPO
+    authors' code (their clip is 10)."""
+    e = math.exp(-abs(x))
+    r = 1.0 / (1.0 + e)
+    s = r if x >= 0.0 else e * r
     if clip > 0.0:
         if x > clip:
-            return 1.0
-        if x < -clip:
-            return 0.0
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+            s = 1.0
+        elif x < -clip:
+            s = 0.0
+    return s
 
 
 @njit(cache=True, inline="always")
 def log_sigmoid(x):
     """ln sigma(x), stable for large |x|."""
-    if x >= 0.0:
-        return -math.log1p(math.exp(-x))
-    return x - math.log1p(math.exp(x))
-
-
-@njit(cache=True, inline="always")
-def _softplus_and_sigmoid(z):
-    """(ln(1 + e^-z), sigma(-z)) from one exponential, stable for any z."""
-    if z >= 0.0:
-        e = math.exp(-z)
-        return math.log1p(e), e / (1.0 + e)
-    e = math.exp(z)
-    return math.log1p(e) - z, 1.0 / (1.0 + e)
+    return -math.log1p(math.exp(-abs(x))) + min(x, 0.0)
 
 
 @njit(cache=True, inline="always")
 def loss_gradients(loss, x_ui, x_uj, clip):
-    """(d/dx_ui, d/dx_uj, loss) of one pair for the trainer's own objective.
+    """(d/dx_ui, d/dx_uj) of one pair for the trainer's own objective.
 
     BPR: maximise ln sigma(x_ui - x_uj)      -> g_i = sigma(x_uj - x_ui) = -g_j
     BPO: maximise ln sigma(x_ui) + ln(1 - sigma(x_uj))
                                               -> g_i = sigma(-x_ui), g_j = -sigma(x_uj)
-    The loss reported is the negative of the maximised term.
     """
     if loss == BPR_LOSS:
-        value, g = _softplus_and_sigmoid(x_ui - x_uj)
-        if clip > 0.0:
-            g = sigmoid(x_uj - x_ui, clip)
-        return g, -g, value
-    value_i, g_i = _softplus_and_sigmoid(x_ui)
-    value_j, s_j = _softplus_and_sigmoid(-x_uj)  # s_j = sigma(x_uj)
-    if clip > 0.0:
-        g_i = sigmoid(-x_ui, clip)
-        s_j = sigmoid(x_uj, clip)
-    return g_i, -s_j, value_i + value_j
+        g = sigmoid(x_uj - x_ui, clip)
+        return g, -g
+    return sigmoid(-x_ui, clip), -sigmoid(x_uj, clip)
+
+
+@njit(cache=True, inline="always")
+def loss_value(loss, x_ui, x_uj):
+    """The negative of the maximised term: -ln sigma(x_ui - x_uj) for BPR,
+    -ln sigma(x_ui) - ln(1 - sigma(x_uj)) for BPO."""
+    if loss == BPR_LOSS:
+        return -log_sigmoid(x_ui - x_uj)
+    return -log_sigmoid(x_ui) - log_sigmoid(-x_uj)
 
 
 # ------------------------------------------------------ membership and draws

@@ -30,7 +30,7 @@ from numba import njit
 from numba.extending import overload
 
 from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch,
-                   log_sigmoid, pair_step, sigmoid, uniform_negative)
+                   log_sigmoid, pair_loss, pair_step, sigmoid, uniform_negative)
 
 NBPOState = namedtuple("NBPOState", ["P", "Q", "dP", "dQ", "lambda_phi"])
 NBPOState.learns = True  # read by the generic hooks: this state brings its own
@@ -53,7 +53,7 @@ def _safe_log(x):
 
 @njit(cache=True)
 def nbpo_directions(loss, x_ui, x_uj, gamma_ui, gamma_uj, clip):
-    """(d/dx_ui, d/dx_uj, d/dgamma_ui, d/dgamma_uj, loss) for one pair."""
+    """(d/dx_ui, d/dx_uj, d/dgamma_ui, d/dgamma_uj) for one pair."""
     s_xi = sigmoid(x_ui, clip)
     s_xj = sigmoid(x_uj, clip)
     s_gi = sigmoid(gamma_ui, clip)
@@ -70,10 +70,17 @@ def nbpo_directions(loss, x_ui, x_uj, gamma_ui, gamma_uj, clip):
         g = w * sigmoid(x_uj - x_ui, clip)
         g_i = g
         g_j = -g
-    # negative log-likelihood of the flip model: voted = positive and not
-    # flipped, unvoted = negative, or positive and flipped
-    value = -(_safe_log(s_xi * (1.0 - s_gi)) + _safe_log(1.0 - s_xj + s_xj * s_gj))
-    return g_i, g_j, dg_i, dg_j, value
+    return g_i, g_j, dg_i, dg_j
+
+
+@njit(cache=True)
+def nbpo_loss(x_ui, x_uj, gamma_ui, gamma_uj):
+    """Negative log-likelihood of the flip model for one pair: a voted item is
+    positive and not flipped, an unvoted one negative, or positive and flipped:
+    -ln[sigma(x_ui) sigma(-gamma_ui)] - ln[sigma(-x_uj) + sigma(x_uj) sigma(gamma_uj)]."""
+    s_xj = sigmoid(x_uj, 0.0)
+    return -(log_sigmoid(x_ui) + log_sigmoid(-gamma_ui)
+             + _safe_log(1.0 - s_xj + s_xj * sigmoid(gamma_uj, 0.0)))
 
 
 @overload(pair_step)
@@ -84,7 +91,7 @@ def _pair_step_nbpo(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
     def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
         P = state.P
         Q = state.Q
-        g_i, g_j, dg_i, dg_j, value = nbpo_directions(
+        g_i, g_j, dg_i, dg_j = nbpo_directions(
             loss, x_ui, x_uj, dot(P, u, Q, i), dot(P, u, Q, j), clip)
         a = np.float32(dg_i)
         b = np.float32(dg_j)
@@ -106,7 +113,18 @@ def _pair_step_nbpo(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
                 P[u, f] = pf + eta * (a * qi + b * qj - lam * pf)
                 Q[i, f] = qi + eta * (a * pf - lam * qi)
                 Q[j, f] = qj + eta * (b * pf - lam * qj)
-        return g_i, g_j, value
+        return g_i, g_j
+    return impl
+
+
+@overload(pair_loss)
+def _pair_loss_nbpo(state, loss, u, i, j, x_ui, x_uj, clip):
+    if getattr(state, "instance_class", None) is not NBPOState:
+        return None
+
+    def impl(state, loss, u, i, j, x_ui, x_uj, clip):
+        return nbpo_loss(x_ui, x_uj, np.float64(dot(state.P, u, state.Q, i)),
+                         np.float64(dot(state.P, u, state.Q, j)))
     return impl
 
 
