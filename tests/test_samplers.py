@@ -200,3 +200,17 @@ def test_dns_needs_a_model(small):
 def test_sample_rejects_users_out_of_range(small):
     with pytest.raises(ValueError, match="users must lie in"):
         Uniform().sample(small, [4], seed=0)
+
+
+@pytest.mark.parametrize("sampler", [Uniform(), Popularity(0.75), DNS(4), NBPO()])
+def test_membership_bitmap_and_row_bisection_give_identical_draws(movielens, sampler):
+    from recsample.samplers.base import positives_of, sample_users
+    m = movielens.matrix
+    rng = np.random.default_rng(2)
+    U = rng.normal(size=(m.shape[0], 4)).astype(np.float32)
+    V = rng.normal(size=(m.shape[1], 4)).astype(np.float32)
+    users = rng.integers(0, m.shape[0], size=200_000)
+    state = sampler.prepare(m, n_factors=4, seed=0)
+    with_bits = sample_users(state, positives_of(m, bitmap=True), users, U, V, np.uint64(3))
+    without = sample_users(state, positives_of(m, bitmap=False), users, U, V, np.uint64(3))
+    np.testing.assert_array_equal(with_bits, without)

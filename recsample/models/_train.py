@@ -79,7 +79,7 @@ def shuffle_blocks(order, block_size, seed, epoch):
 
 
 @njit(cache=True, parallel=True)
-def run_blocks(state, loss, indptr, indices, n_items, order, blocks, block_size,
+def run_blocks(state, loss, pos, order, blocks, block_size,
                U, V, dU, dV, n_factors, has_bias, negatives, lr, reg_u, reg_i, reg_b,
                clip, accumulate, seed, epoch, loss_out, pairs_out, sampled_out, skipped_out):
     """Visit the positives of the listed blocks. Per block: summed loss over
@@ -99,7 +99,7 @@ def run_blocks(state, loss, indptr, indices, n_items, order, blocks, block_size,
             u = order[t] >> 32
             i = order[t] & 0xFFFFFFFF
             for _ in range(negatives):
-                j = draw(state, indptr, indices, n_items, u, U, V, rng)
+                j = draw(state, pos, u, U, V, rng)
                 if j < 0:
                     skipped += 1
                     break

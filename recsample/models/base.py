@@ -9,7 +9,7 @@ import numpy as np
 
 from ..interactions import Interactions
 from ..samplers import get_sampler
-from ..samplers.base import LOSSES, as_csr, check_users
+from ..samplers.base import LOSSES, as_csr, check_users, positives_of
 from . import _train
 
 #: Blocks of positives per random stream. Fixed (not tied to the thread count)
@@ -221,6 +221,7 @@ class FactorModel:
         rng = np.random.default_rng(p["seed"])
         U, V = self._init_factors(n_users, n_items, p, rng)
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
+        pos = positives_of(matrix)
         order = _packed_positives(matrix)
         rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
@@ -253,7 +254,7 @@ class FactorModel:
                     rng.shuffle(order)
                     for blk in range(n_blocks):
                         _train.run_blocks(
-                            state, loss, matrix.indptr, matrix.indices, n_items, order,
+                            state, loss, pos, order,
                             np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
                             self.use_bias, p["negatives"], lr, p["user_regularization"],
                             p["item_regularization"], p["bias_regularization"], p["clip_sigmoid"],
@@ -265,7 +266,7 @@ class FactorModel:
                     _train.shuffle_blocks(order, block_size, p["seed"], epoch)
                     blocks = rng.permutation(n_blocks).astype(np.int64)
                     _train.run_blocks(
-                        state, loss, matrix.indptr, matrix.indices, n_items, order, blocks,
+                        state, loss, pos, order, blocks,
                         block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
                         p["user_regularization"], p["item_regularization"],
                         p["bias_regularization"], p["clip_sigmoid"], False, p["seed"], epoch,

@@ -6,11 +6,12 @@ plain numbers and arrays. The trainers' compiled loop calls three generic
 functions on that state; each sampler file registers its own versions of them
 with :func:`numba.extending.overload`, keyed on the state's class:
 
-``draw(state, indptr, indices, n_items, u, U, V, rng) -> j``
+``draw(state, pos, u, U, V, rng) -> j``
     One negative item for user ``u`` (never a training positive of ``u``), or
-    ``-1`` when ``u`` has no item left to draw. ``U``/``V`` are the current
-    user/item factors (a folded item-bias column included), ``rng`` the
-    block's random stream (see :mod:`recsample._rng`).
+    ``-1`` when ``u`` has no item left to draw. ``pos`` holds the training
+    positives (:class:`Positives`; test membership with :func:`is_positive`),
+    ``U``/``V`` are the current user/item factors (a folded item-bias column
+    included), ``rng`` the block's random stream (see :mod:`recsample._rng`).
 
 ``pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate) -> (g_i, g_j)``
     The derivatives of the pair's objective with respect to the scores
@@ -34,6 +35,7 @@ cached on disk, so adding a sampler is one new file and no trainer changes.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -47,7 +49,7 @@ LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
 
 
 # --------------------------------------------------------------- generic hooks
-def draw(state, indptr, indices, n_items, u, U, V, rng):  # pragma: no cover - compiled only
+def draw(state, pos, u, U, V, rng):  # pragma: no cover - compiled only
     """Generic negative draw; each sampler registers an implementation."""
     raise NotImplementedError("draw() is only callable from compiled code")
 
@@ -148,8 +150,46 @@ def loss_value(loss, x_ui, x_uj):
 
 
 # ------------------------------------------------------ membership and draws
+#: The training positives as the compiled code sees them: the CSR row
+#: pointers and sorted column indices, the number of items, and optionally a
+#: users x items bitmap (``words`` uint64 words per user) that answers
+#: membership with one memory read instead of a bisection of the row.
+Positives = namedtuple("Positives", ["indptr", "indices", "n_items", "bits", "words"])
+
+#: A bitmap is built when it needs at most this many bytes, or at most as many
+#: as the CSR's column indices, whichever is larger.
+BITMAP_MIN_BUDGET = 16 * 2**20
+
+
+@njit(cache=True)
+def _fill_bitmap(indptr, indices, bits, words):
+    for u in range(indptr.shape[0] - 1):
+        base = u * words
+        for k in range(indptr[u], indptr[u + 1]):
+            j = indices[k]
+            bits[base + (j >> 6)] |= np.uint64(1) << np.uint64(j & 63)
+
+
+def positives_of(matrix, bitmap=None) -> Positives:
+    """The :class:`Positives` of a canonical CSR matrix. ``bitmap=None``
+    builds the membership bitmap when it fits the budget above; True/False
+    force it on or off."""
+    n_users, n_items = matrix.shape
+    words = (n_items + 63) // 64
+    size = n_users * words * 8
+    if bitmap is None:
+        bitmap = size <= max(BITMAP_MIN_BUDGET, matrix.indices.nbytes)
+    if bitmap:
+        bits = np.zeros(n_users * words, dtype=np.uint64)
+        _fill_bitmap(matrix.indptr, matrix.indices, bits, words)
+    else:
+        bits = np.zeros(0, dtype=np.uint64)
+        words = 0
+    return Positives(matrix.indptr, matrix.indices, np.int64(n_items), bits, np.int64(words))
+
+
 @njit(cache=True, inline="always")
-def is_positive(indices, start, end, j):
+def in_sorted_row(indices, start, end, j):
     """Exact membership of item ``j`` in the sorted CSR row indices[start:end]."""
     lo = start
     hi = end
@@ -163,6 +203,15 @@ def is_positive(indices, start, end, j):
         else:
             return True
     return False
+
+
+@njit(cache=True, inline="always")
+def is_positive(pos, u, j):
+    """Is item ``j`` a training positive of user ``u``? Exact either way."""
+    if pos.words > 0:
+        w = pos.bits[u * pos.words + (j >> 6)]
+        return (w >> np.uint64(j & 63)) & np.uint64(1) != np.uint64(0)
+    return in_sorted_row(pos.indices, pos.indptr[u], pos.indptr[u + 1], j)
 
 
 @njit(cache=True, inline="always")
@@ -184,24 +233,25 @@ def nth_negative(indices, start, end, r):
 
 
 @njit(cache=True, inline="always")
-def uniform_negative(indptr, indices, n_items, u, rng):
+def uniform_negative(pos, u, rng):
     """j ~ U(items \\ I_u), or -1 when u has every item.
 
     Sparse rows use rejection (fewer than two tries expected); rows holding
     more than half of the catalogue map a uniform rank to the r-th
     non-positive instead, so the cost stays O(log |I_u|) for any density.
     """
-    start = indptr[u]
-    end = indptr[u + 1]
+    n_items = pos.n_items
+    start = pos.indptr[u]
+    end = pos.indptr[u + 1]
     deg = end - start
     if deg >= n_items:
         return -1
     if 2 * deg <= n_items:
         while True:
             j = next_int(rng, n_items)
-            if not is_positive(indices, start, end, j):
+            if not is_positive(pos, u, j):
                 return j
-    return nth_negative(indices, start, end, next_int(rng, n_items - deg))
+    return nth_negative(pos.indices, start, end, next_int(rng, n_items - deg))
 
 
 _FAST = {"reassoc", "contract", "nsz", "arcp"}  # lets LLVM vectorise the reductions
@@ -233,12 +283,12 @@ def dot2(U, u, V, i, j):
 
 
 @njit(cache=True)
-def sample_users(state, indptr, indices, n_items, users, U, V, seed):
+def sample_users(state, pos, users, U, V, seed):
     """One draw per entry of ``users`` on a single stream (seed, 0, 0)."""
     out = np.empty(users.shape[0], dtype=np.int64)
     rng = stream(seed, 0, 0)
     for t in range(users.shape[0]):
-        out[t] = draw(state, indptr, indices, n_items, users[t], U, V, rng)
+        out[t] = draw(state, pos, users[t], U, V, rng)
     return out
 
 
@@ -290,8 +340,7 @@ class Sampler:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         U, V = _factors_for(self, model, matrix)
         state = self.prepare(matrix, n_factors=U.shape[1], seed=int(seed))
-        return sample_users(state, matrix.indptr, matrix.indices, matrix.shape[1], users,
-                            U, V, np.uint64(seed))
+        return sample_users(state, positives_of(matrix), users, U, V, np.uint64(seed))
 
 
 def as_csr(data, name):

@@ -15,14 +15,14 @@ DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
 
 
 @njit(cache=True)
-def dns_negative(candidates, inv_temperature, indptr, indices, n_items, u, U, V, rng):
+def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     """argmax over M uniform candidates of x_uc (first wins ties), or of
     x_uc / t + Gumbel noise, which is an exact draw from softmax(x_uc / t)
     (the Gumbel-max trick) and needs no buffer."""
     best = -1
     best_key = -np.inf
     for _ in range(candidates):
-        c = uniform_negative(indptr, indices, n_items, u, rng)
+        c = uniform_negative(pos, u, rng)
         if c < 0:
             return -1
         key = np.float64(dot(U, u, V, c))
@@ -36,13 +36,12 @@ def dns_negative(candidates, inv_temperature, indptr, indices, n_items, u, U, V,
 
 
 @overload(draw)
-def _draw_dns(state, indptr, indices, n_items, u, U, V, rng):
+def _draw_dns(state, pos, u, U, V, rng):
     if getattr(state, "instance_class", None) is not DNSState:
         return None
 
-    def impl(state, indptr, indices, n_items, u, U, V, rng):
-        return dns_negative(state.candidates, state.inv_temperature, indptr, indices,
-                            n_items, u, U, V, rng)
+    def impl(state, pos, u, U, V, rng):
+        return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
     return impl
 
 

@@ -37,12 +37,12 @@ NBPOState.learns = True  # read by the generic hooks: this state brings its own
 
 
 @overload(draw)
-def _draw_nbpo(state, indptr, indices, n_items, u, U, V, rng):
+def _draw_nbpo(state, pos, u, U, V, rng):
     if getattr(state, "instance_class", None) is not NBPOState:
         return None
 
-    def impl(state, indptr, indices, n_items, u, U, V, rng):
-        return uniform_negative(indptr, indices, n_items, u, rng)
+    def impl(state, pos, u, U, V, rng):
+        return uniform_negative(pos, u, rng)
     return impl
 
 

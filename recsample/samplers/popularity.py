@@ -36,15 +36,17 @@ def _bisect(cdf, x):
 
 
 @njit(cache=True)
-def popularity_negative(cdf, weights, indptr, indices, n_items, u, rng):
-    start = indptr[u]
-    end = indptr[u + 1]
+def popularity_negative(cdf, weights, pos, u, rng):
+    n_items = pos.n_items
+    indices = pos.indices
+    start = pos.indptr[u]
+    end = pos.indptr[u + 1]
     total = cdf[n_items - 1]
     if end - start >= n_items or total <= 0.0:
         return -1
     for _ in range(_MAX_REJECTIONS):
         j = _bisect(cdf, next_float(rng) * total)
-        if not is_positive(indices, start, end, j):
+        if not is_positive(pos, u, j):
             return j
     # exact fallback: weights of the user's non-positives only
     free = total
@@ -69,12 +71,12 @@ def popularity_negative(cdf, weights, indptr, indices, n_items, u, rng):
 
 
 @overload(draw)
-def _draw_popularity(state, indptr, indices, n_items, u, U, V, rng):
+def _draw_popularity(state, pos, u, U, V, rng):
     if getattr(state, "instance_class", None) is not PopularityState:
         return None
 
-    def impl(state, indptr, indices, n_items, u, U, V, rng):
-        return popularity_negative(state.cdf, state.weights, indptr, indices, n_items, u, rng)
+    def impl(state, pos, u, U, V, rng):
+        return popularity_negative(state.cdf, state.weights, pos, u, rng)
     return impl
 
 

@@ -10,12 +10,12 @@ UniformState = namedtuple("UniformState", [])
 
 
 @overload(draw)
-def _draw_uniform(state, indptr, indices, n_items, u, U, V, rng):
+def _draw_uniform(state, pos, u, U, V, rng):
     if getattr(state, "instance_class", None) is not UniformState:
         return None
 
-    def impl(state, indptr, indices, n_items, u, U, V, rng):
-        return uniform_negative(indptr, indices, n_items, u, rng)
+    def impl(state, pos, u, U, V, rng):
+        return uniform_negative(pos, u, rng)
     return impl
 
 
