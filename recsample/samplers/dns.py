@@ -9,23 +9,28 @@ from numba import njit
 from numba.extending import overload
 
 from .._rng import next_float
-from .base import Sampler, dot, draw, uniform_negative
+from .base import _FAST, Sampler, draw, uniform_negative
 
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     """argmax over M uniform candidates of x_uc (first wins ties), or of
     x_uc / t + Gumbel noise, which is an exact draw from softmax(x_uc / t)
     (the Gumbel-max trick) and needs no buffer."""
     best = -1
     best_key = -np.inf
+    urow = U[u]  # read once; the candidates' rows are the only random reads
     for _ in range(candidates):
         c = uniform_negative(pos, u, rng)
         if c < 0:
             return -1
-        key = np.float64(dot(U, u, V, c))
+        vrow = V[c]
+        acc = np.float32(0.0)
+        for f in range(urow.shape[0]):
+            acc += urow[f] * vrow[f]
+        key = np.float64(acc)
         if inv_temperature > 0.0:
             g = next_float(rng)
             key = key * inv_temperature - math.log(-math.log(g + 1e-300) + 1e-300)
