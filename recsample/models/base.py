@@ -7,7 +7,6 @@ import time
 import numba
 import numpy as np
 
-from ..interactions import Interactions
 from ..samplers import get_sampler
 from ..samplers.base import LOSSES, as_csr, check_users, positives_of
 from . import _train
@@ -115,7 +114,8 @@ class FactorModel:
         p = {}
         p["factors"] = _check_number("factors", self.factors, low=1, integer=True)
         p["epochs"] = _check_number("epochs", self.epochs, low=0, integer=True)
-        p["learning_rate"] = _check_number("learning_rate", self.learning_rate, low=0, low_open=True)
+        p["learning_rate"] = _check_number("learning_rate", self.learning_rate, low=0,
+                                           low_open=True)
         reg = _check_number("regularization", self.regularization, low=0)
         for name in ("user_regularization", "item_regularization", "bias_regularization"):
             v = _check_number(name, getattr(self, name), low=0, allow_none=True)
@@ -150,7 +150,8 @@ class FactorModel:
 
     def _require_fitted(self):
         if not self.is_fitted:
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit(train) first")
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: "
+                               "call fit(train) first")
 
     @property
     def user_factors(self) -> np.ndarray:

@@ -34,6 +34,7 @@ cached on disk, so adding a sampler is one new file and no trainer changes.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from collections import namedtuple
 
@@ -67,6 +68,29 @@ def end_batch(state, lr):  # pragma: no cover
 def pair_loss(state, loss, u, i, j, x_ui, x_uj, clip):  # pragma: no cover
     """Generic per-pair loss for reporting; see the module docstring."""
     raise NotImplementedError("pair_loss() is only callable from compiled code")
+
+
+def implements(hook, state_class):
+    """Register the decorated function as ``hook``'s compiled implementation
+    for states of ``state_class`` (a sampler's own namedtuple class)::
+
+        @implements(draw, UniformState)
+        def _draw(state, pos, u, U, V, rng):
+            return uniform_negative(pos, u, rng)
+
+    The function keeps the hook's signature; numba compiles it into every
+    trainer that is called with such a state.
+    """
+    def decorator(impl):
+        def select(*args):
+            if getattr(args[0], "instance_class", None) is state_class:
+                return impl
+            return None
+        # numba matches the typing function's signature against the impl's
+        select.__signature__ = inspect.signature(impl)
+        overload(hook)(select)
+        return impl
+    return decorator
 
 
 def _learns(state) -> bool:

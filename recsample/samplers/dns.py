@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import overload
 
 from .._rng import next_float
-from .base import _FAST, Sampler, draw, uniform_negative
+from .base import _FAST, Sampler, draw, implements, uniform_negative
 
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
 
@@ -40,14 +39,9 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     return best
 
 
-@overload(draw)
+@implements(draw, DNSState)
 def _draw_dns(state, pos, u, U, V, rng):
-    if getattr(state, "instance_class", None) is not DNSState:
-        return None
-
-    def impl(state, pos, u, U, V, rng):
-        return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
-    return impl
+    return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
 
 
 class DNS(Sampler):

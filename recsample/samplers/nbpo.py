@@ -27,23 +27,17 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import overload
 
-from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch,
+from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch, implements,
                    log_sigmoid, pair_loss, pair_step, sigmoid, uniform_negative)
 
 NBPOState = namedtuple("NBPOState", ["P", "Q", "dP", "dQ", "lambda_phi"])
 NBPOState.learns = True  # read by the generic hooks: this state brings its own
 
 
-@overload(draw)
+@implements(draw, NBPOState)
 def _draw_nbpo(state, pos, u, U, V, rng):
-    if getattr(state, "instance_class", None) is not NBPOState:
-        return None
-
-    def impl(state, pos, u, U, V, rng):
-        return uniform_negative(pos, u, rng)
-    return impl
+    return uniform_negative(pos, u, rng)
 
 
 @njit(cache=True, inline="always")
@@ -83,49 +77,39 @@ def nbpo_loss(x_ui, x_uj, gamma_ui, gamma_uj):
              + _safe_log(1.0 - s_xj + s_xj * sigmoid(gamma_uj, 0.0)))
 
 
-@overload(pair_step)
+@implements(pair_step, NBPOState)
 def _pair_step_nbpo(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
-    if getattr(state, "instance_class", None) is not NBPOState:
-        return None
-
-    def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
-        P = state.P
-        Q = state.Q
-        g_i, g_j, dg_i, dg_j = nbpo_directions(
-            loss, x_ui, x_uj, dot(P, u, Q, i), dot(P, u, Q, j), clip)
-        a = np.float32(dg_i)
-        b = np.float32(dg_j)
-        if accumulate:
-            dP = state.dP
-            dQ = state.dQ
-            for f in range(P.shape[1]):
-                pf = P[u, f]
-                dP[u, f] += a * Q[i, f] + b * Q[j, f]
-                dQ[i, f] += a * pf
-                dQ[j, f] += b * pf
-        else:
-            eta = np.float32(lr)
-            lam = np.float32(state.lambda_phi)
-            for f in range(P.shape[1]):
-                pf = P[u, f]
-                qi = Q[i, f]
-                qj = Q[j, f]
-                P[u, f] = pf + eta * (a * qi + b * qj - lam * pf)
-                Q[i, f] = qi + eta * (a * pf - lam * qi)
-                Q[j, f] = qj + eta * (b * pf - lam * qj)
-        return g_i, g_j
-    return impl
+    P = state.P
+    Q = state.Q
+    g_i, g_j, dg_i, dg_j = nbpo_directions(
+        loss, x_ui, x_uj, dot(P, u, Q, i), dot(P, u, Q, j), clip)
+    a = np.float32(dg_i)
+    b = np.float32(dg_j)
+    if accumulate:
+        dP = state.dP
+        dQ = state.dQ
+        for f in range(P.shape[1]):
+            pf = P[u, f]
+            dP[u, f] += a * Q[i, f] + b * Q[j, f]
+            dQ[i, f] += a * pf
+            dQ[j, f] += b * pf
+    else:
+        eta = np.float32(lr)
+        lam = np.float32(state.lambda_phi)
+        for f in range(P.shape[1]):
+            pf = P[u, f]
+            qi = Q[i, f]
+            qj = Q[j, f]
+            P[u, f] = pf + eta * (a * qi + b * qj - lam * pf)
+            Q[i, f] = qi + eta * (a * pf - lam * qi)
+            Q[j, f] = qj + eta * (b * pf - lam * qj)
+    return g_i, g_j
 
 
-@overload(pair_loss)
+@implements(pair_loss, NBPOState)
 def _pair_loss_nbpo(state, loss, u, i, j, x_ui, x_uj, clip):
-    if getattr(state, "instance_class", None) is not NBPOState:
-        return None
-
-    def impl(state, loss, u, i, j, x_ui, x_uj, clip):
-        return nbpo_loss(x_ui, x_uj, np.float64(dot(state.P, u, state.Q, i)),
-                         np.float64(dot(state.P, u, state.Q, j)))
-    return impl
+    return nbpo_loss(x_ui, x_uj, np.float64(dot(state.P, u, state.Q, i)),
+                     np.float64(dot(state.P, u, state.Q, j)))
 
 
 @njit(cache=True)
@@ -139,15 +123,10 @@ def _apply_accumulated(W, dW, lr, lam):
             dW[r, f] = 0.0
 
 
-@overload(end_batch)
+@implements(end_batch, NBPOState)
 def _end_batch_nbpo(state, lr):
-    if getattr(state, "instance_class", None) is not NBPOState:
-        return None
-
-    def impl(state, lr):
-        _apply_accumulated(state.P, state.dP, lr, state.lambda_phi)
-        _apply_accumulated(state.Q, state.dQ, lr, state.lambda_phi)
-    return impl
+    _apply_accumulated(state.P, state.dP, lr, state.lambda_phi)
+    _apply_accumulated(state.Q, state.dQ, lr, state.lambda_phi)
 
 
 @njit(cache=True)

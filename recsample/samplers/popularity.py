@@ -9,10 +9,9 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
-from numba.extending import overload
 
 from .._rng import next_float
-from .base import Sampler, as_csr, draw, is_positive
+from .base import Sampler, as_csr, draw, implements, is_positive
 
 PopularityState = namedtuple("PopularityState", ["cdf", "weights"])
 
@@ -70,14 +69,9 @@ def popularity_negative(cdf, weights, pos, u, rng):
     return last  # rounding left x >= 0 after the final item
 
 
-@overload(draw)
+@implements(draw, PopularityState)
 def _draw_popularity(state, pos, u, U, V, rng):
-    if getattr(state, "instance_class", None) is not PopularityState:
-        return None
-
-    def impl(state, pos, u, U, V, rng):
-        return popularity_negative(state.cdf, state.weights, pos, u, rng)
-    return impl
+    return popularity_negative(state.cdf, state.weights, pos, u, rng)
 
 
 class Popularity(Sampler):

@@ -2,21 +2,14 @@
 (Rendle et al., UAI 2009)."""
 from collections import namedtuple
 
-from numba.extending import overload
-
-from .base import Sampler, draw, uniform_negative
+from .base import Sampler, draw, implements, uniform_negative
 
 UniformState = namedtuple("UniformState", [])
 
 
-@overload(draw)
+@implements(draw, UniformState)
 def _draw_uniform(state, pos, u, U, V, rng):
-    if getattr(state, "instance_class", None) is not UniformState:
-        return None
-
-    def impl(state, pos, u, U, V, rng):
-        return uniform_negative(pos, u, rng)
-    return impl
+    return uniform_negative(pos, u, rng)
 
 
 class Uniform(Sampler):
