@@ -25,16 +25,17 @@ ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "a
 NBPO_SGD_LAMBDA_PHI = 0.01
 
 #: ``compare``'s settings when neither the command line nor --config sets them.
-#: 20 epochs (BPR's own default is 35) keep the default grid -- 4 samplers x 3
-#: seeds on movielens-small -- to about a minute and a half on 2 cores.
+#: None means the model's own default (BPR: 64 factors, 35 epochs, learning
+#: rate 0.05, regularization 0.01); with those the default grid -- 4 samplers
+#: x 3 seeds on movielens-small -- takes under a minute on 2 cores.
 COMPARE_DEFAULTS = {
     "dataset": "movielens-small",
     "path": None,
     "samplers": ["uniform", "popularity", "dns", "nbpo"],
     "models": ["bpr"],
     "seeds": 3,
-    "epochs": 20,
-    "factors": 64,
+    "epochs": None,
+    "factors": None,
     "learning_rate": None,
     "regularization": None,
     "k": [10, 20],
@@ -209,15 +210,15 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
         "evaluate with full ranking, and print mean ± 95%% CI over seeds per metric\n"
         "(best marked *). Writes OUT/compare-DATASET.csv (tidy rows, one finished run\n"
         "at a time, so re-running resumes) and OUT/compare-DATASET.png.\n\n"
-        "Defaults: %(epochs)d epochs (lower than BPR's own 35, so the default grid of\n"
-        "4 samplers x 3 seeds on movielens-small takes about a minute and a half on\n"
-        "2 cores), %(factors)d factors, the models' own learning rate and\n"
-        "regularization; the NBPO sampler with lambda_phi=%(lp)s (its SGD setting;\n"
-        "set [sampler.nbpo] in --config to change it).\n\n"
+        "Defaults: each model's own factors, epochs, learning rate and regularization\n"
+        "(BPR: 64 factors, 35 epochs; the default grid of 4 samplers x 3 seeds on\n"
+        "movielens-small takes under a minute on 2 cores); the NBPO sampler with\n"
+        "lambda_phi=%(lp)s (its SGD setting; set [sampler.nbpo] in --config to\n"
+        "change it). Lower --epochs for a quicker look.\n\n"
         "--config FILE.toml may hold any option below (same names, underscores), plus\n"
         "[sampler.NAME] and [model.NAME] tables of parameters; options given on the\n"
         "command line win. See examples/compare.toml."
-    ) % {"epochs": d["epochs"], "factors": d["factors"], "lp": NBPO_SGD_LAMBDA_PHI})
+    ) % {"lp": NBPO_SGD_LAMBDA_PHI})
     p.add_argument("--dataset", help=f"data set name (default {d['dataset']})")
     p.add_argument("--path", help="folder of the data set files, for data sets that need one")
     p.add_argument("--samplers", type=_name_list,
@@ -226,8 +227,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                    help=f"comma-separated models among {','.join(MODEL_NAMES)} (default bpr)")
     p.add_argument("--seeds", type=_positive_int,
                    help=f"number of seeds, 0..N-1 (default {d['seeds']})")
-    p.add_argument("--epochs", type=_nonneg_int, help=f"epochs (default {d['epochs']})")
-    p.add_argument("--factors", type=_positive_int, help=f"factors (default {d['factors']})")
+    p.add_argument("--epochs", type=_nonneg_int, help="epochs (default: each model's own)")
+    p.add_argument("--factors", type=_positive_int, help="factors (default: each model's own)")
     p.add_argument("--learning-rate", type=_positive_float, dest="learning_rate",
                    help="learning rate (default: each model's own)")
     p.add_argument("--regularization", type=_nonneg_float,
@@ -632,8 +633,8 @@ def _compare_configs(settings) -> list:
     from .samplers import SAMPLERS
     configs = []
     for model in settings["models"]:
-        params = {"factors": settings["factors"], "epochs": settings["epochs"]}
-        for name in ("learning_rate", "regularization"):
+        params = {}
+        for name in ("factors", "epochs", "learning_rate", "regularization"):
             if settings[name] is not None:
                 params[name] = settings[name]
         if settings["threads"] is not None:

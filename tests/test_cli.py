@@ -146,7 +146,7 @@ def test_the_example_config_is_valid():
 
 
 def test_interrupted_compare_keeps_finished_runs_and_a_rerun_completes(tmp_path):
-    args = ["compare", "--samplers", "uniform,popularity", "--seeds", "2", "--epochs", "25",
+    args = ["compare", "--samplers", "uniform,popularity", "--seeds", "2", "--epochs", "50",
             "--factors", "8", "--threads", "1", "--k", "10", "--metrics", "ndcg",
             "--out", tmp_path, "--quiet"]
     csv = tmp_path / "compare-movielens-small.csv"
