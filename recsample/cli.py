@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -203,9 +202,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_evaluate)
 
     d = COMPARE_DEFAULTS
-    p = sub.add_parser("compare", help="compare samplers over seeds: table, CSV, plot",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description=(
+    compare_description = (
         "Train each sampler with each model on a per-user random holdout per seed,\n"
         "evaluate with full ranking, and print mean ± 95%% CI over seeds per metric\n"
         "(best marked *). Writes OUT/compare-DATASET.csv (tidy rows, one finished run\n"
@@ -218,7 +215,10 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
         "--config FILE.toml may hold any option below (same names, underscores), plus\n"
         "[sampler.NAME] and [model.NAME] tables of parameters; options given on the\n"
         "command line win. See examples/compare.toml."
-    ) % {"lp": NBPO_SGD_LAMBDA_PHI})
+    ) % {"lp": NBPO_SGD_LAMBDA_PHI}
+    p = sub.add_parser("compare", help="compare samplers over seeds: table, CSV, plot",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=compare_description)
     p.add_argument("--dataset", help=f"data set name (default {d['dataset']})")
     p.add_argument("--path", help="folder of the data set files, for data sets that need one")
     p.add_argument("--samplers", type=_name_list,

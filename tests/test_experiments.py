@@ -126,9 +126,10 @@ def test_a_failing_run_is_reported_and_the_others_are_kept(data, tmp_path):
         df = rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",),
                                 out=tmp_path / "f.csv", progress=False)
     assert list(df["sampler"]) == ["uniform"]
+    params = json.dumps(SMALL, sort_keys=True, separators=(", ", ": "))
     assert df.attrs["failed"] == [{"dataset": "syn", "model": "bpr", "sampler": "popularity",
-                                   "params": json.dumps(SMALL, sort_keys=True, separators=(", ", ": ")),
-                                   "seed": 0, "error": "ValueError: boom in training"}]
+                                   "params": params, "seed": 0,
+                                   "error": "ValueError: boom in training"}]
     with pytest.raises(ValueError, match="boom"):
         rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",), progress=False,
                            errors="raise")

@@ -106,7 +106,7 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
     try:
         if backend == "ray":
             stream = _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus,
-                                 cpus_per_task, max_retries, errors)
+                                 cpus_per_task, max_retries, errors, progress)
         elif n_jobs > 1 and len(pending) > 1:
             stream = _pool_stream(pending, by_name, k, metrics, split, n_jobs, errors)
         else:
@@ -222,7 +222,7 @@ def _ray_task(r, dataset, k, metrics, split, threads):
 
 
 def _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus, cpus_per_task,
-                max_retries, errors):
+                max_retries, errors, progress):
     if isinstance(cpus_per_task, bool) or not isinstance(cpus_per_task, numbers.Real) \
             or cpus_per_task <= 0:
         raise ValueError(f"cpus_per_task must be a number > 0, got {cpus_per_task!r}")
@@ -234,6 +234,9 @@ def _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus, cpu
     started = False
     if not ray.is_initialized():
         options = {"include_dashboard": False, "log_to_driver": False}
+        if not progress:
+            import logging
+            options["logging_level"] = logging.ERROR   # quiet: Ray's start-up notices too
         if address is not None:
             options["address"] = address
         elif num_cpus is not None:
