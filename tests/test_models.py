@@ -262,7 +262,7 @@ def test_second_process_loads_the_compiled_trainer_from_cache(tmp_path):
         m = sp.random(50, 40, density=0.1, random_state=0, format="csr", dtype=np.float32)
         m.data[:] = 1
         rs.BPR(factors=4, epochs=1, sampler="popularity").fit(m, progress=False)
-        s = _train.run_blocks.stats
+        s = _train.run_blocks.cached.stats
         print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))
     """)
     env_cache = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}

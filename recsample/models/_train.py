@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._rng import next_int, stream
-from ..samplers.base import _FAST, dot2, draw, end_batch, pair_loss, pair_step
+from ..samplers.base import (_FAST, dot2, draw, end_batch, pair_loss, pair_step,
+                             state_kernel)
 
 #: the loss is reported from every LOSS_EVERY-th positive of a block
 LOSS_EVERY = 8
@@ -78,7 +79,7 @@ def shuffle_blocks(order, block_size, seed, epoch):
             order[s] = tmp
 
 
-@njit(cache=True, parallel=True)
+@state_kernel(parallel=True)
 def run_blocks(state, loss, pos, order, blocks, block_size,
                U, V, dU, dV, n_factors, has_bias, negatives, lr, reg_u, reg_i, reg_b,
                clip, accumulate, seed, epoch, loss_out, pairs_out, sampled_out, skipped_out):
@@ -122,7 +123,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size,
         skipped_out[blk] = skipped
 
 
-@njit(cache=True)
+@state_kernel()
 def apply_batch(state, U, V, dU, dV, lr, reg_u, reg_i, reg_b, n_factors, has_bias):
     """End of a batch: W += lr (dW - reg W) on every row; clear the sums."""
     eta = np.float32(lr)
@@ -140,7 +141,7 @@ def apply_batch(state, U, V, dU, dV, lr, reg_u, reg_i, reg_b, n_factors, has_bia
     end_batch(state, lr)
 
 
-@njit(cache=True)
+@state_kernel()
 def single_step(state, loss, U, V, u, i, j, lr, reg_u, reg_i, reg_b, clip, n_factors, has_bias):
     """One SGD step on a given pair, exactly as the epoch loop takes it (for
     gradient checks and inspection). Returns the pair's loss before the step."""

@@ -93,6 +93,32 @@ def implements(hook, state_class):
     return decorator
 
 
+def state_kernel(parallel=False, **options):
+    """``njit`` for a kernel whose first argument is a sampler state.
+
+    The disk cache keeps one index per kernel listing every state type it was
+    compiled for, and loading that index re-imports each type's module. A
+    state class defined in a user's script, notebook or test module would make
+    the index unreadable for every other process, so only recsample's own
+    state types are compiled with ``cache=True``; any other state gets a
+    compilation of the same kernel that lives in memory only.
+    """
+    def wrap(fn):
+        cached = njit(cache=True, parallel=parallel, **options)(fn)
+        fresh = njit(cache=False, parallel=parallel, **options)(fn)
+
+        def call(state, *args):
+            own = type(state).__module__.startswith("recsample.")
+            return (cached if own else fresh)(state, *args)
+        call.cached = cached
+        call.fresh = fresh
+        call.__doc__ = fn.__doc__
+        call.__name__ = fn.__name__
+        call.__wrapped__ = fn
+        return call
+    return wrap
+
+
 def _learns(state) -> bool:
     return bool(getattr(getattr(state, "instance_class", None), "learns", False))
 
@@ -306,7 +332,7 @@ def dot2(U, u, V, i, j):
     return x, y
 
 
-@njit(cache=True)
+@state_kernel()
 def sample_users(state, pos, users, U, V, seed):
     """One draw per entry of ``users`` on a single stream (seed, 0, 0)."""
     out = np.empty(users.shape[0], dtype=np.int64)
