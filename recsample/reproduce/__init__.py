@@ -1,0 +1,11 @@
+"""Reproductions of published results with recsample's trainers and samplers.
+
+Each module reproduces one paper's experiment and exposes the same three
+entry points: a Python function that runs it and returns the results, and
+``add_arguments(parser)`` / ``run(args)`` for the ``recsample reproduce``
+command line.
+
+- :mod:`recsample.reproduce.nbpo`: Yu & Qin, "Sampler Design for Implicit
+  Feedback Data by Noisy-label Robust Learning", SIGIR 2020 (BPR, BPO and
+  NBPO on the authors' Amazon split).
+"""
