@@ -92,15 +92,16 @@ def test_train_then_evaluate_uses_the_same_split(tmp_path):
     table = cli("evaluate", model, "--k", "5", "--metrics", "ndcg")
     assert table.returncode == 0 and "ndcg" in table.stdout and "seed 3" in table.stdout
 
+    # without the sidecar the data set must be named, and the split is train's default
+    bare = tmp_path / "bare.npz"
+    shutil.copy(model, bare)
+    assert_usage_error(cli("evaluate", bare), "--dataset is required")
+    seed0 = cli("evaluate", bare, "--dataset", "movielens-small", "--metrics", "ndcg", "--k",
+                "10", "--json")
+    assert seed0.returncode == 0, seed0.stderr
+    assert json.loads(seed0.stdout)["seed"] == 0
 
-def test_evaluate_without_sidecar_needs_a_dataset(tmp_path):
-    model = tmp_path / "m.npz"
-    assert cli("train", "--dataset", "movielens-small", *TINY, "--save", model,
-               "--quiet").returncode == 0
-    (tmp_path / "m.npz.json").unlink()
-    assert_usage_error(cli("evaluate", model), "--dataset is required")
-    ok = cli("evaluate", model, "--dataset", "movielens-small", "--metrics", "ndcg")
-    assert ok.returncode == 0, ok.stderr
+
 
 
 # ------------------------------------------------------------------ compare
