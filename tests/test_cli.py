@@ -102,8 +102,6 @@ def test_train_then_evaluate_uses_the_same_split(tmp_path):
     assert json.loads(seed0.stdout)["seed"] == 0
 
 
-
-
 # ------------------------------------------------------------------ compare
 def test_compare_prints_a_table_and_writes_csv_and_png_then_resumes(tmp_path):
     args = ["compare", "--dataset", "movielens-small", "--samplers", "uniform,dns",
