@@ -62,6 +62,10 @@ class FactorModel:
         The learning rate is multiplied by this after every epoch.
     clip_sigmoid : float
         When > 0, sigmoid(x) is taken as 0/1 for |x| > clip_sigmoid.
+    shuffle : bool
+        Visit the positives in a new random order every epoch (the default).
+        False keeps the CSR order, user by user, as the NBPO authors' code
+        reads its files (their batches are consecutive slices of that order).
     seed : int
     n_threads : int or None
         Threads for training (None: numba's default, all cores). With one
@@ -79,7 +83,7 @@ class FactorModel:
         user_regularization=None, item_regularization=None, bias_regularization=None,
         negatives=1, sampler="uniform", use_bias=True, init="normal", init_scale=0.1,
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
-        seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+        shuffle=True, seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
     )
 
     def __init__(self, **params):
@@ -139,6 +143,8 @@ class FactorModel:
         if self.patience is not None:
             _check_number("patience", self.patience, low=1, integer=True)
         p["eval_every"] = _check_number("eval_every", self.eval_every, low=1, integer=True)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         if not isinstance(self.use_bias, (bool, np.bool_)):
             raise ValueError(f"use_bias must be True or False, got {self.use_bias!r}")
         return p
@@ -224,7 +230,8 @@ class FactorModel:
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
         pos = positives_of(matrix)
         order = _packed_positives(matrix)
-        rng.shuffle(order)
+        if self.shuffle:
+            rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
         if batch:
@@ -252,7 +259,8 @@ class FactorModel:
                 t0 = time.perf_counter()
                 lr = p["learning_rate"] * p["learning_rate_decay"] ** epoch
                 if batch:
-                    rng.shuffle(order)
+                    if self.shuffle:
+                        rng.shuffle(order)
                     for blk in range(n_blocks):
                         _train.run_blocks(
                             state, loss, pos, order,
@@ -264,8 +272,11 @@ class FactorModel:
                                            p["item_regularization"], p["bias_regularization"],
                                            k, self.use_bias)
                 else:
-                    _train.shuffle_blocks(order, block_size, p["seed"], epoch)
-                    blocks = rng.permutation(n_blocks).astype(np.int64)
+                    if self.shuffle:
+                        _train.shuffle_blocks(order, block_size, p["seed"], epoch)
+                        blocks = rng.permutation(n_blocks).astype(np.int64)
+                    else:
+                        blocks = np.arange(n_blocks, dtype=np.int64)
                     _train.run_blocks(
                         state, loss, pos, order, blocks,
                         block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,

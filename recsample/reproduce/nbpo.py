@@ -99,13 +99,17 @@ def authors_settings(negatives: int = 4, epochs: int = 200) -> dict:
     e (from 1) runs with 0.05 * 0.99^e. recsample decays after every epoch
     (epoch e from 0 runs with learning_rate * 0.99^e), hence
     ``learning_rate = 0.05 * 0.99`` here: the same schedule.
+
+    The authors read the positives user by user in file order and never
+    shuffle them, so their batches are the same consecutive slices every
+    epoch: ``shuffle=False`` (the CSR order is that order).
     """
     _check_int("negatives", negatives, 1)
     _check_int("epochs", epochs, 0)
     common = dict(factors=50, epochs=int(epochs), learning_rate=0.05 * 0.99,
                   learning_rate_decay=0.99, negatives=int(negatives), use_bias=False,
                   init="uniform", init_scale=1.0 / math.sqrt(50), optimizer="batch",
-                  batch_size=5000, clip_sigmoid=10.0)
+                  batch_size=5000, clip_sigmoid=10.0, shuffle=False)
     return {
         "BPR": dict(common, regularization=1.0, sampler="uniform"),
         "BPO": dict(common, regularization=2.0, sampler="uniform"),
