@@ -214,3 +214,14 @@ def test_membership_bitmap_and_row_bisection_give_identical_draws(movielens, sam
     with_bits = sample_users(state, positives_of(m, bitmap=True), users, U, V, np.uint64(3))
     without = sample_users(state, positives_of(m, bitmap=False), users, U, V, np.uint64(3))
     np.testing.assert_array_equal(with_bits, without)
+
+
+def test_alias_table_encodes_the_weights_exactly():
+    from recsample.samplers.popularity import alias_table
+    w = np.random.default_rng(5).pareto(1.2, size=997) ** 2
+    w[::7] = 0.0
+    prob, alias = alias_table(w)
+    n = len(w)
+    implied = prob.copy()
+    np.add.at(implied, alias, 1.0 - prob)
+    np.testing.assert_allclose(implied / n, w / w.sum(), rtol=1e-9, atol=1e-12)

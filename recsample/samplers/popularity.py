@@ -13,7 +13,7 @@ from numba import njit
 from .._rng import next_float
 from .base import Sampler, as_csr, draw, implements, is_positive
 
-PopularityState = namedtuple("PopularityState", ["cdf", "weights"])
+PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total"])
 
 # After this many rejected draws the user's positives hold most of the
 # popularity mass; switch to an exact scan of the user's non-positives.
@@ -21,30 +21,57 @@ _MAX_REJECTIONS = 64
 
 
 @njit(cache=True)
-def _bisect(cdf, x):
-    """Smallest j with cdf[j] > x."""
-    lo = 0
-    hi = cdf.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cdf[mid] > x:
-            hi = mid
+def alias_table(weights):
+    """Walker's alias table (Vose's construction) for P(j) = w_j / sum(w).
+
+    Slot k keeps item k with probability prob[k] and gives alias[k] otherwise;
+    a draw is one uniform slot and one comparison, O(1) for any catalogue.
+    """
+    n = weights.shape[0]
+    total = weights.sum()
+    prob = np.ones(n)
+    alias = np.arange(n)
+    if total <= 0.0:
+        return prob, alias
+    scaled = weights * (n / total)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for k in range(n):
+        if scaled[k] < 1.0:
+            small[ns] = k
+            ns += 1
         else:
-            lo = mid + 1
-    return lo
+            large[nl] = k
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s_ = small[ns]
+        g = large[nl - 1]
+        prob[s_] = scaled[s_]
+        alias[s_] = g
+        scaled[g] = (scaled[g] + scaled[s_]) - 1.0
+        if scaled[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    # leftovers are 1 up to rounding: they keep their own item
+    return prob, alias
 
 
 @njit(cache=True)
-def popularity_negative(cdf, weights, pos, u, rng):
+def popularity_negative(prob, alias, weights, total, pos, u, rng):
     n_items = pos.n_items
     indices = pos.indices
     start = pos.indptr[u]
     end = pos.indptr[u + 1]
-    total = cdf[n_items - 1]
     if end - start >= n_items or total <= 0.0:
         return -1
     for _ in range(_MAX_REJECTIONS):
-        j = _bisect(cdf, next_float(rng) * total)
+        x = next_float(rng) * n_items
+        k = np.int64(x)
+        j = k if x - k < prob[k] else alias[k]
         if not is_positive(pos, u, j):
             return j
     # exact fallback: weights of the user's non-positives only
@@ -71,15 +98,17 @@ def popularity_negative(cdf, weights, pos, u, rng):
 
 @implements(draw, PopularityState)
 def _draw_popularity(state, pos, u, U, V, rng):
-    return popularity_negative(state.cdf, state.weights, pos, u, rng)
+    return popularity_negative(state.prob, state.alias, state.weights, state.total, pos, u,
+                               rng)
 
 
 class Popularity(Sampler):
     """P(j | u) = count_j ** alpha / sum over items k not in I_u of count_k ** alpha.
 
     ``count_j`` is the number of training interactions of item j. Items never
-    seen in training have probability 0 when alpha > 0. Draws use a CDF and
-    bisection (O(log n_items)) with rejection of the user's positives.
+    seen in training have probability 0 when alpha > 0. Draws use an alias
+    table (O(1)) with rejection of the user's positives; a user whose
+    positives hold most of the mass falls back to an exact scan.
     """
 
     name = "popularity"
@@ -94,7 +123,8 @@ class Popularity(Sampler):
         m = as_csr(train, "train")
         counts = np.bincount(m.indices, minlength=m.shape[1]).astype(np.float64)
         weights = counts ** float(alpha)  # 0 ** 0 == 1: alpha 0 is uniform over all items
-        return PopularityState(np.cumsum(weights), weights)
+        prob, alias = alias_table(weights)
+        return PopularityState(prob, alias, weights, float(weights.sum()))
 
     def probabilities(self, train, user: int) -> np.ndarray:
         """The exact distribution this sampler draws from for ``user``."""
