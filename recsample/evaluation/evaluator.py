@@ -4,10 +4,12 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .metrics import RANK_METRICS, per_user_metrics
-from .ranking import rank_block
+from .ranking import rank_block, rank_factors
 from .report import Report
 from .sampled import per_positive_values, sampled_ranks_block
 from .topk import as_csr, block_rows, check_factors, empty_csr_arrays, factor_blocks
@@ -83,6 +85,7 @@ def _scorer(model, n_users, n_items):
         def blocks(users, rows):
             return factor_blocks(U, V, users, rows)
 
+        blocks.factors = (U, V)  # lets the full-ranking pass score and rank in one kernel
         return blocks, 4
     if not callable(model):
         raise TypeError("model must have user_factors and item_factors, or be a callable "
@@ -204,6 +207,11 @@ def evaluate(model, test, train=None, k=(10,), metrics=DEFAULT_METRICS, negative
                   seed=int(seed) if sampled else None)
 
 
+# users a thread scores and ranks at a time in the fused pass (measured best of
+# 32-256 at 100,000 x 20,000 x 64 on 2 cores)
+_FUSED_ROWS = 128
+
+
 def _run_full(blocks, rows, users, n_rel, tr_indptr, tr_indices, rel, n_items, metrics, ks):
     kmax = max(ks)
     want_auc = "auc" in metrics
@@ -215,7 +223,26 @@ def _run_full(blocks, rows, users, n_rel, tr_indptr, tr_indices, rel, n_items, m
     # best (lowest) list position at which each item appears, for coverage
     best_pos = np.full(n_items, kmax, dtype=np.int64) if want_cov else None
     pos = np.broadcast_to(np.arange(kmax), items.shape)
-    for start, stop, scores in blocks(users, rows):
+    factors = getattr(blocks, "factors", None)
+    if factors is not None:
+        # one kernel scores and ranks; each thread's buffer holds at most
+        # ``sub`` rows, so the budget of ``rows`` rows is kept across threads
+        U, V = factors
+        Vt = np.ascontiguousarray(V.T)
+        sub = max(1, min(_FUSED_ROWS, rows // max(1, numba.get_num_threads())))
+        items = np.empty((users.size, kmax), dtype=np.int64)
+        with threadpool_limits(1, "blas"):
+            for start in range(0, users.size, rows):
+                stop = min(users.size, start + rows)
+                rank_factors(U, Vt, users[start:stop], tr_indptr, tr_indices, rel.indptr,
+                             rel.indices, kmax, want_auc, sub, items[start:stop],
+                             hits[start:stop], auc[start:stop])
+        if want_cov:
+            listed = items >= 0
+            np.minimum.at(best_pos, items[listed],
+                          np.broadcast_to(np.arange(kmax), items.shape)[listed])
+        blocks = ()
+    for start, stop, scores in (blocks(users, rows) if callable(blocks) else blocks):
         it = items[: stop - start]
         rank_block(scores, users[start:stop], tr_indptr, tr_indices, rel.indptr,
                    rel.indices, kmax, want_auc, it, hits[start:stop], auc[start:stop])

@@ -60,6 +60,19 @@ def auc_row(row, excluded, relevant):
     return (above + 0.5 * ties) / (float(m) * float(n_neg))
 
 
+@njit(cache=True)
+def _rank_row(row, u, tr_indptr, tr_indices, rel_indptr, rel_indices, k, want_auc, top_scores,
+              out_items, out_hits, out_auc, r):
+    """Top-k list, hit flags and AUC of one user's full score row."""
+    excluded = tr_indices[tr_indptr[u]:tr_indptr[u + 1]]
+    relevant = rel_indices[rel_indptr[u]:rel_indptr[u + 1]]
+    n = select_row(row, excluded, k, out_items[r], top_scores)
+    for t in range(k):
+        out_hits[r, t] = 1 if t < n and _contains(relevant, out_items[r, t]) else 0
+    if want_auc:
+        out_auc[r] = auc_row(row, excluded, relevant)
+
+
 @njit(cache=True, parallel=True)
 def rank_block(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
                want_auc, out_items, out_hits, out_auc):
@@ -67,12 +80,32 @@ def rank_block(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
     training items into ``out_items[r]``, 1/0 relevance of each listed item
     into ``out_hits[r]``, and its AUC into ``out_auc[r]`` if ``want_auc``."""
     for r in prange(scores.shape[0]):
-        u = users[r]
-        excluded = tr_indices[tr_indptr[u]:tr_indptr[u + 1]]
-        relevant = rel_indices[rel_indptr[u]:rel_indptr[u + 1]]
         top_scores = np.empty(k, dtype=scores.dtype)
-        n = select_row(scores[r], excluded, k, out_items[r], top_scores)
-        for t in range(k):
-            out_hits[r, t] = 1 if t < n and _contains(relevant, out_items[r, t]) else 0
-        if want_auc:
-            out_auc[r] = auc_row(scores[r], excluded, relevant)
+        _rank_row(scores[r], users[r], tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+                  want_auc, top_scores, out_items, out_hits, out_auc, r)
+
+
+@njit(cache=True, parallel=True)
+def rank_factors(U, Vt, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k, want_auc,
+                 sub, out_items, out_hits, out_auc):
+    """rank_block for a factor model, with the scores computed inside.
+
+    Each thread takes ``sub`` users at a time, computes their scores with one
+    single-threaded BLAS product (``np.dot``) into a buffer of its own and
+    ranks them while the buffer is still in cache. Against a multi-threaded
+    product of large blocks followed by a separate ranking pass this saves a
+    round trip of every score through main memory and the hand-over between
+    the BLAS and Numba thread pools. Callers limit BLAS to one thread.
+    """
+    n = users.shape[0]
+    for b in prange((n + sub - 1) // sub):
+        lo = b * sub
+        hi = min(lo + sub, n)
+        A = np.empty((hi - lo, U.shape[1]), dtype=U.dtype)
+        for r in range(lo, hi):
+            A[r - lo] = U[users[r]]
+        S = np.dot(A, Vt)
+        top_scores = np.empty(k, dtype=S.dtype)
+        for r in range(lo, hi):
+            _rank_row(S[r - lo], users[r], tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+                      want_auc, top_scores, out_items, out_hits, out_auc, r)
