@@ -29,7 +29,7 @@ from ..samplers.base import (_FAST, dot2, draw, end_batch, pair_loss, pair_step,
 LOSS_EVERY = 8
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, inline="always")
 def _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b, n_factors, has_bias):
     a = np.float32(lr * g_i)
     b = np.float32(lr * g_j)
@@ -63,35 +63,36 @@ def _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias):
         dV[j, n_factors] += b
 
 
-@njit(cache=True)
-def shuffle_blocks(order, block_size, seed, epoch):
-    """Fisher-Yates inside each block, on that block's own stream."""
-    n = order.shape[0]
-    n_blocks = (n + block_size - 1) // block_size
-    for blk in prange(n_blocks):
-        rng = stream(seed, epoch, blk + n_blocks)  # apart from the draw streams
-        lo = blk * block_size
-        hi = min(lo + block_size, n)
-        for t in range(hi - 1, lo, -1):
-            s = lo + next_int(rng, t - lo + 1)
-            tmp = order[t]
-            order[t] = order[s]
-            order[s] = tmp
+@njit(cache=True, inline="always")
+def shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks):
+    """Fisher-Yates of order[lo:hi] on the block's own shuffle stream (apart
+    from its draw stream), done by the thread that then trains the block."""
+    rng = stream(seed, epoch, blk + n_blocks)
+    for t in range(hi - 1, lo, -1):
+        s = lo + next_int(rng, t - lo + 1)
+        tmp = order[t]
+        order[t] = order[s]
+        order[s] = tmp
 
 
 @state_kernel(parallel=True)
 def run_blocks(state, loss, pos, order, blocks, block_size,
                U, V, dU, dV, n_factors, has_bias, negatives, lr, reg_u, reg_i, reg_b,
-               clip, accumulate, seed, epoch, loss_out, pairs_out, sampled_out, skipped_out):
-    """Visit the positives of the listed blocks. Per block: summed loss over
-    the sampled pairs (pairs of every LOSS_EVERY-th positive), pairs trained,
-    and positives whose user had no negative left."""
+               clip, accumulate, shuffle, seed, epoch, loss_out, pairs_out, sampled_out,
+               skipped_out):
+    """Visit the positives of the listed blocks, each first shuffled in
+    place when ``shuffle`` is true. Per block: summed loss over the sampled
+    pairs (pairs of every LOSS_EVERY-th positive), pairs trained, and
+    positives whose user had no negative left."""
     n = order.shape[0]
+    n_blocks = (n + block_size - 1) // block_size
     for b in prange(blocks.shape[0]):
         blk = blocks[b]
-        rng = stream(seed, epoch, blk)
         lo = blk * block_size
         hi = min(lo + block_size, n)
+        if shuffle:
+            shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks)
+        rng = stream(seed, epoch, blk)
         total = 0.0
         pairs = 0
         sampled = 0

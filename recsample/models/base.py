@@ -267,13 +267,13 @@ class FactorModel:
                             np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
                             self.use_bias, p["negatives"], lr, p["user_regularization"],
                             p["item_regularization"], p["bias_regularization"], p["clip_sigmoid"],
-                            True, p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
+                            True, False, p["seed"], epoch, loss_out, pairs_out, sampled_out,
+                            skipped_out)
                         _train.apply_batch(state, U, V, dU, dV, lr, p["user_regularization"],
                                            p["item_regularization"], p["bias_regularization"],
                                            k, self.use_bias)
                 else:
                     if self.shuffle:
-                        _train.shuffle_blocks(order, block_size, p["seed"], epoch)
                         blocks = rng.permutation(n_blocks).astype(np.int64)
                     else:
                         blocks = np.arange(n_blocks, dtype=np.int64)
@@ -281,8 +281,8 @@ class FactorModel:
                         state, loss, pos, order, blocks,
                         block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
                         p["user_regularization"], p["item_regularization"],
-                        p["bias_regularization"], p["clip_sigmoid"], False, p["seed"], epoch,
-                        loss_out, pairs_out, sampled_out, skipped_out)
+                        p["bias_regularization"], p["clip_sigmoid"], False, self.shuffle,
+                        p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(

@@ -88,7 +88,7 @@ def implements(hook, state_class):
             return None
         # numba matches the typing function's signature against the impl's
         select.__signature__ = inspect.signature(impl)
-        overload(hook)(select)
+        overload(hook, inline="always")(select)
         return impl
     return decorator
 
