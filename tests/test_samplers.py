@@ -77,12 +77,12 @@ def test_popularity_skips_user_whose_non_positives_were_never_seen():
     assert (Popularity(alpha=0.0).sample(m, [0, 0], seed=0) == 2).all()
 
 
-def test_dns_returns_argmax_of_its_uniform_candidates(small):
+@pytest.mark.parametrize("m", [1, 5, 70])  # 70: three chunks of candidate slots, odd tail
+def test_dns_returns_argmax_of_its_uniform_candidates(small, m):
     rng = np.random.default_rng(0)
     model = Factors(rng.normal(size=(4, 3)), rng.normal(size=(12, 3)))
     scores = model.user_factors @ model.item_factors.T
-    m = 5
-    for seed in range(200):
+    for seed in range(200 if m < 70 else 50):
         for user in range(4):
             # DNS draws its m candidates on the same stream, in the same way,
             # as m consecutive uniform draws for the user.
@@ -110,6 +110,29 @@ def test_dns_with_temperature_samples_the_softmax_of_candidates():
     assert counts[3] == 0
     expected /= expected.sum()  # exact to rounding; chisquare wants equal totals
     assert stats.chisquare(counts[:3], n * expected).pvalue > P_MIN
+
+
+def test_dns_with_temperature_and_many_candidates_samples_the_softmax():
+    # 40 candidates (more than one chunk of slots) from items 0-2: the pick is
+    # a softmax draw over the multiset of candidates, so
+    # P(a) = E[n_a w_a / sum_b n_b w_b] with (n_0, n_1, n_2) ~ Multinomial(40, 1/3).
+    m = rs.Interactions.from_csr(sp.csr_matrix(([1.0], ([0], [3])), shape=(2, 4)))
+    x = np.array([0.0, 0.5, 1.0, 0.0], dtype=np.float32)
+    model = Factors(np.ones((2, 1)), x[:, None])
+    t, M = 0.5, 40
+    w = np.exp(x[:3].astype(np.float64) / t)
+    expected = np.zeros(3)
+    for n0 in range(M + 1):
+        for n1 in range(M + 1 - n0):
+            n = np.array([n0, n1, M - n0 - n1])
+            p = stats.multinomial.pmf(n, M, [1 / 3] * 3)
+            expected += p * n * w / (n * w).sum()
+    draws = 100_000
+    items = DNS(candidates=M, temperature=t).sample(m, np.zeros(draws, int), seed=3, model=model)
+    counts = _counts(items, 4)
+    assert counts[3] == 0
+    expected /= expected.sum()
+    assert stats.chisquare(counts[:3], draws * expected).pvalue > P_MIN
 
 
 def test_dns_low_temperature_is_argmax(small):

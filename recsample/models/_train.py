@@ -21,7 +21,7 @@ W += lr (dW - reg W) to every row, as the NBPO authors' code does.
 import numpy as np
 from numba import njit, prange
 
-from .._rng import next_int, stream
+from .._rng import frame_stream, next_int
 from ..samplers.base import (_FAST, dot2, draw, end_batch, pair_loss, pair_step,
                              state_kernel)
 
@@ -67,7 +67,7 @@ def _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias):
 def shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks):
     """Fisher-Yates of order[lo:hi] on the block's own shuffle stream (apart
     from its draw stream), done by the thread that then trains the block."""
-    rng = stream(seed, epoch, blk + n_blocks)
+    rng = frame_stream(seed, epoch, blk + n_blocks)
     for t in range(hi - 1, lo, -1):
         s = lo + next_int(rng, t - lo + 1)
         tmp = order[t]
@@ -92,7 +92,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size,
         hi = min(lo + block_size, n)
         if shuffle:
             shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks)
-        rng = stream(seed, epoch, blk)
+        rng = frame_stream(seed, epoch, blk)
         total = 0.0
         pairs = 0
         sampled = 0
