@@ -7,7 +7,8 @@ n_users = nnz / 100 and n_items = nnz / 500, alpha 1, seed 0) is generated
 once and stored as a CSR ``.npz`` in a temporary folder. Every measurement
 then runs in its own process, which loads the matrix, records its resident
 memory, trains one warm-up epoch on a 1,000-user slice (so compilation is not
-timed), trains ``--epochs`` epochs of BPR with 64 factors on the whole set and
+timed), trains ``--epochs`` epochs of BPR with 64 factors on the whole set (at
+least 10 million pairs: 10 epochs at 1M interactions) and
 reports the seconds per epoch and its peak resident memory (VmHWM) above the
 memory it had after loading the data. recsample uses its uniform sampler;
 implicit its own BPR (popularity-proportional negatives with verification).
@@ -110,9 +111,16 @@ def worker(lib, path, threads, epochs, task):
     print(json.dumps(result))
 
 
-def run_child(args, lib, path, threads, task):
-    cmd = [sys.executable, __file__, "--worker", lib, str(path), str(threads), str(args.epochs),
-           task]
+def epochs_for(args, nnz):
+    """``--epochs``, raised so that every timing trains at least 10 million
+    pairs: a one-epoch run of a small set takes a fraction of a second, where
+    the machine's noise decides the ratio."""
+    return max(args.epochs, -(-10_000_000 // nnz))
+
+
+def run_child(args, lib, path, threads, task, nnz):
+    cmd = [sys.executable, __file__, "--worker", lib, str(path), str(threads),
+           str(epochs_for(args, nnz)), task]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{lib} {task} at {path} failed:\n{out.stderr[-2000:]}")
@@ -150,14 +158,14 @@ def main():
             print(f"generated {nnz:,} interactions in {time.perf_counter() - t0:.1f}s", flush=True)
             libs = ["recsample"] + ([] if args.no_implicit else ["implicit"])
             for lib in libs:
-                r = run_child(args, lib, path, args.threads, "train")
+                r = run_child(args, lib, path, args.threads, "train", nnz)
                 r["implicit_skip_rate"] = skip
                 rows.append(r)
                 print(json.dumps(r), flush=True)
             if nnz == sizes[len(sizes) // 2]:
                 for threads in (1, args.threads):
                     for task in ("train", "evaluate"):
-                        r = run_child(args, "recsample", path, threads, task)
+                        r = run_child(args, "recsample", path, threads, task, nnz)
                         r["speedup_run"] = True
                         rows.append(r)
                         print(json.dumps(r), flush=True)

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit, types
 
 from .._rng import _frame_array, frame_word, next_float, next_int
-from .base import _FAST, Sampler, dot2, draw, implements, is_positive, nth_negative
+from .base import _FAST, Sampler, draw, implements, is_positive, nth_negative
 
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
 
@@ -19,6 +19,7 @@ _chunk_slots = _frame_array(types.int64, CHUNK)
 
 @njit(cache=True, fastmath=_FAST, inline="always")
 def _dot4(a, b, c, d, e):
+    """(a . b, a . c, a . d, a . e) in one pass over a."""
     x0 = np.float32(0.0)
     x1 = np.float32(0.0)
     x2 = np.float32(0.0)
@@ -40,8 +41,9 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     Up to CHUNK candidates are drawn first, into slots in this call's stack
     frame, and scored afterwards: their factor rows are then independent
     reads the processor can overlap (about 1.7x faster than scoring each as
-    it is drawn), and no memory is shared with another thread. The stream is
-    worked on through a copy in this frame, which LLVM keeps in a register.
+    it is drawn), and no memory is shared with another thread. They are
+    scored four per pass over U[u]. The stream is worked on through a copy in
+    this frame, which LLVM keeps in a register.
     """
     n_items = pos.n_items
     start = pos.indptr[u]
