@@ -248,3 +248,23 @@ def test_alias_table_encodes_the_weights_exactly():
     implied = prob.copy()
     np.add.at(implied, alias, 1.0 - prob)
     np.testing.assert_allclose(implied / n, w / w.sum(), rtol=1e-9, atol=1e-12)
+
+
+def test_frame_stream_starts_where_stream_starts():
+    from numba import njit
+    from recsample._rng import frame_stream, next_u64, stream
+
+    @njit
+    def both(seed, epoch, block):
+        a = stream(seed, epoch, block)
+        b = frame_stream(seed, epoch, block)
+        out = np.empty((2, 3), dtype=np.uint64)
+        for t in range(3):
+            out[0, t] = next_u64(a)
+            out[1, t] = next_u64(b)
+        return out
+
+    for args in [(0, 0, 0), (1, 2, 3), (2**40, 7, 12345)]:
+        out = both(*args)
+        assert np.array_equal(out[0], out[1])
+    assert not np.array_equal(both(0, 0, 0)[0], both(0, 0, 1)[0])
