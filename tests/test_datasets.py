@@ -360,3 +360,28 @@ def test_synthetic_rejects_more_pairs_than_exist():
 
 def test_synthetic_is_reachable_through_load_dataset():
     assert rs.load_dataset("synthetic", n_users=50, n_items=20, nnz=300).nnz == 300
+
+
+@pytest.mark.parametrize("hiding", ["uniform", "exposure"])
+def test_hidden_positives_hides_only_true_positives(hiding):
+    train, hidden, h = rs.datasets.hidden_positives(60, 50, positive_fraction=0.2,
+                                                    hiding=hiding, seed=1)
+    observed = train.toarray() > 0
+    assert train.shape == hidden.shape == h.shape == (60, 50)
+    assert not (observed & hidden).any()
+    # every user had exactly 10 true positives, observed or hidden
+    np.testing.assert_array_equal((observed | hidden).sum(axis=1), 10)
+    assert 0.15 < hidden.sum() / 600 < 0.6
+    if hiding == "uniform":
+        assert np.all(h == 0.3)
+    else:
+        assert h.min() < 0.1 and h.max() > 0.7
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_users=0), "n_users"), (dict(rank=1.5), "rank"),
+    (dict(positive_fraction=1.0), "positive_fraction"), (dict(hiding="random"), "hiding"),
+    (dict(hide=1.5), "hide"), (dict(exposure_rank=0), "exposure_rank")])
+def test_hidden_positives_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rs.datasets.hidden_positives(**kwargs)

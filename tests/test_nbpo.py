@@ -120,17 +120,12 @@ def test_nbpo_model_defaults_are_the_papers_amazon_settings():
     assert p["sampler"] == rs.samplers.NBPO(flip_factors=50, lambda_phi=5.0)
 
 
-def _hidden_positive_data(seed=0, n_users=400, n_items=300, rank=4, pos_frac=0.1, hide=0.3):
+def _hidden_positive_data(seed=0, n_users=400, n_items=300):
     """Users' true positives are the top 10% of a rank-4 preference; 30% of
     them are hidden from training (the false negatives NBPO is meant for)."""
-    rng = np.random.default_rng(seed)
-    S = rng.normal(size=(n_users, rank)) @ rng.normal(size=(n_items, rank)).T
-    S += 0.5 * rng.gumbel(size=S.shape)
-    top = np.argsort(-S, axis=1)[:, : int(pos_frac * n_items)]
-    truth = np.zeros(S.shape, bool)
-    np.put_along_axis(truth, top, True, axis=1)
-    hidden = truth & (rng.random(S.shape) < hide)
-    return sp.csr_matrix((truth & ~hidden).astype(np.float32)), hidden
+    train, hidden, _ = rs.datasets.hidden_positives(n_users, n_items, rank=4,
+                                                    positive_fraction=0.1, hide=0.3, seed=seed)
+    return train, hidden
 
 
 def _auc(score, label):

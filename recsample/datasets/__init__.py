@@ -29,9 +29,10 @@ from .movielens import GROUPLENS, load_grouplens, load_movielens_small
 from .nbpo_amazon import load_nbpo_amazon
 from .nbpo_amazon import FILES as _NBPO_FILES
 from .nbpo_amazon import default_path as _nbpo_default_path
-from .synthetic import synthetic
+from .synthetic import hidden_positives, synthetic
 
-__all__ = ["load_dataset", "available", "list_datasets", "synthetic", "cache_dir"]
+__all__ = ["load_dataset", "available", "list_datasets", "synthetic", "hidden_positives",
+           "cache_dir"]
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,48 @@ def _to_interactions(keys: np.ndarray, n_users: int, n_items: int) -> Interactio
                       shape=(n_users, n_items), copy=False)
     m.has_sorted_indices = True
     return Interactions(m, name=f"synthetic({n_users}, {n_items}, {nnz})")
+
+
+def hidden_positives(n_users: int = 400, n_items: int = 300, rank: int = 4,
+                     positive_fraction: float = 0.1, hiding: str = "uniform",
+                     hide: float = 0.3, exposure_rank: int = 2, seed: int = 0):
+    """Implicit feedback with known false negatives, for studying samplers
+    such as NBPO that model them.
+
+    Each user's true positives are the top ``positive_fraction`` of items
+    under a rank-``rank`` Gaussian preference plus Gumbel(0.5) noise. Each
+    true positive is then hidden from the training matrix with probability
+    h_ui: ``hiding="uniform"`` uses h = ``hide`` everywhere;
+    ``hiding="exposure"`` uses h_ui = sigma(3 A_u . B_i / sqrt(r) - 1) with a
+    rank-``exposure_rank`` Gaussian "exposure" A, B drawn independently of the
+    preference (hiding is likelier where exposure is low; ``hide`` is unused).
+
+    Returns ``(train, hidden, h)``: the CSR matrix of observed positives
+    (float32 ones), the boolean users x items mask of hidden true positives,
+    and the users x items array of hiding probabilities.
+    """
+    for name, value in (("n_users", n_users), ("n_items", n_items), ("rank", rank),
+                        ("exposure_rank", exposure_rank)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if not 0.0 < positive_fraction < 1.0 or int(positive_fraction * n_items) < 1:
+        raise ValueError(f"positive_fraction must be in (0, 1) and leave each user at least "
+                         f"one positive of {n_items} items, got {positive_fraction!r}")
+    if hiding not in ("uniform", "exposure"):
+        raise ValueError(f"hiding must be 'uniform' or 'exposure', got {hiding!r}")
+    if not 0.0 <= hide <= 1.0:
+        raise ValueError(f"hide must be a probability in [0, 1], got {hide!r}")
+    rng = np.random.default_rng(seed)
+    S = rng.normal(size=(n_users, rank)) @ rng.normal(size=(n_items, rank)).T
+    S += 0.5 * rng.gumbel(size=S.shape)
+    top = np.argsort(-S, axis=1)[:, : int(positive_fraction * n_items)]
+    truth = np.zeros(S.shape, bool)
+    np.put_along_axis(truth, top, True, axis=1)
+    if hiding == "uniform":
+        h = np.full(S.shape, float(hide))
+    else:
+        A = rng.normal(size=(n_users, exposure_rank))
+        B = rng.normal(size=(n_items, exposure_rank))
+        h = 1.0 / (1.0 + np.exp(-(3.0 * (A @ B.T) / np.sqrt(exposure_rank) - 1.0)))
+    hidden = truth & (rng.random(S.shape) < h)
+    return sp.csr_matrix((truth & ~hidden).astype(np.float32)), hidden, h
