@@ -8,9 +8,8 @@ passes BigCrush and needs one word of state.
 """
 import numpy as np
 from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
-from numba.np.arrayobj import populate_array
+
+from ._intrinsics import frame_array
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -60,31 +59,8 @@ def stream(seed, epoch, block):
     return s
 
 
-def _frame_array(dtype, size):
-    """An intrinsic returning a ``size``-element 1-d array of ``dtype`` whose
-    storage is a slot in the calling function's stack frame: no allocation,
-    no reference count, nothing shared between threads. Once the code using it
-    is inlined, LLVM can keep small ones in registers (a heap array it cannot
-    prove apart from the factor arrays, so it reloads it after every store to
-    them). The array must not outlive the function that creates it."""
-    arrty = types.Array(dtype, 1, "C")
-
-    @intrinsic
-    def make(typingctx):
-        def codegen(context, builder, signature, args):
-            ary = context.make_array(arrty)(context, builder)
-            slot = cgutils.alloca_once(builder, context.get_value_type(dtype), size=size)
-            intp = context.get_value_type(types.intp)
-            itemsize = context.get_abi_sizeof(context.get_value_type(dtype))
-            populate_array(ary, data=slot, shape=[intp(size)], strides=[intp(itemsize)],
-                           itemsize=intp(itemsize), meminfo=None)
-            return ary._getvalue()
-        return arrty(), codegen
-    return make
-
-
-#: uint64[1] in the caller's frame (see _frame_array)
-frame_word = _frame_array(types.uint64, 1)
+#: uint64[1] in the caller's frame (see recsample._intrinsics.frame_array)
+frame_word = frame_array(types.uint64, 1)
 
 
 @njit(inline="always")

@@ -21,7 +21,7 @@ W += lr (dW - reg W) to every row, as the NBPO authors' code does.
 import numpy as np
 from numba import njit, prange
 
-from .._prefetch import prefetch_row
+from .._intrinsics import prefetch_row
 from .._rng import frame_stream, next_int
 from ..samplers.base import (_FAST, dot2, draw, end_batch, pair_loss, pair_step,
                              state_kernel)

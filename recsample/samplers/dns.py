@@ -7,14 +7,15 @@ import math
 import numpy as np
 from numba import njit, types
 
-from .._rng import _frame_array, frame_word, next_float, next_int
+from .._intrinsics import frame_array
+from .._rng import frame_word, next_float, next_int
 from .base import _FAST, Sampler, draw, implements, is_positive, nth_negative
 
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
 
 #: candidates are drawn and scored in chunks of this many
 CHUNK = 32
-_chunk_slots = _frame_array(types.int64, CHUNK)
+_chunk_slots = frame_array(types.int64, CHUNK)
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")

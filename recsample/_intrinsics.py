@@ -1,14 +1,18 @@
-"""A software prefetch hint for compiled kernels.
+"""Two low-level helpers for the compiled kernels, written as numba intrinsics.
 
 ``prefetch_row(A, r)`` asks the processor to start loading the cache lines of
 row ``r`` of a 2-d array (or the line holding element ``r`` of a 1-d array)
 without waiting for them. It never faults and changes no value; on data
 already in cache it costs a few instructions.
+
+``frame_array(dtype, size)`` makes an intrinsic that returns a small array
+living in the calling function's stack frame.
 """
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+from numba.np.arrayobj import populate_array
 
 _LINE = 64
 
@@ -47,3 +51,26 @@ def prefetch_row(typingctx, arr, row):
         builder.call(fn, [addr, i32(1), i32(3), i32(1)])
         return context.get_dummy_value()
     return types.void(arr, row), codegen
+
+
+def frame_array(dtype, size):
+    """An intrinsic returning a ``size``-element 1-d array of ``dtype`` whose
+    storage is a slot in the calling function's stack frame: no allocation,
+    no reference count, nothing shared between threads. Once the code using it
+    is inlined, LLVM can keep small ones in registers (a heap array it cannot
+    prove apart from the factor arrays, so it reloads it after every store to
+    them). The array must not outlive the function that creates it."""
+    arrty = types.Array(dtype, 1, "C")
+
+    @intrinsic
+    def make(typingctx):
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(arrty)(context, builder)
+            slot = cgutils.alloca_once(builder, context.get_value_type(dtype), size=size)
+            intp = context.get_value_type(types.intp)
+            itemsize = context.get_abi_sizeof(context.get_value_type(dtype))
+            populate_array(ary, data=slot, shape=[intp(size)], strides=[intp(itemsize)],
+                           itemsize=intp(itemsize), meminfo=None)
+            return ary._getvalue()
+        return arrty(), codegen
+    return make
