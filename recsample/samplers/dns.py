@@ -58,6 +58,8 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     best_key = -np.inf
     for first in range(0, candidates, CHUNK):
         m = min(CHUNK, candidates - first)
+        # the draw of uniform_negative, written out: calling it here (inlined)
+        # measured 1.7x slower per DNS(16) draw
         if 2 * deg <= n_items:
             for k in range(m):
                 while True:  # rejection: fewer than two tries expected
