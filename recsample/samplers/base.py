@@ -27,6 +27,14 @@ with :func:`numba.extending.overload`, keyed on the state's class:
 ``end_batch(state, lr)``
     Applies accumulated gradients of a learning sampler (batch optimizer).
 
+``log_q(state, pos, u, j) -> float``
+    ln of the probability that one ``draw`` for user ``u`` returns ``j``; the
+    sampled-softmax loss subtracts it from the negative's logit (the logQ
+    correction, Yi et al., RecSys 2019). A sampler that registers none is
+    taken as uniform over the user's non-positives: exact for
+    :class:`Uniform`, and for samplers that score uniform candidates (DNS,
+    NBPO) the probability of the proposal they draw from.
+
 Stateless samplers need only ``draw``: the versions of ``pair_step``,
 ``pair_loss`` and ``end_batch`` below serve every state class that does not set the class
 attribute ``learns = True``. The trainer is compiled once per state type and
@@ -68,6 +76,11 @@ def end_batch(state, lr):  # pragma: no cover
 def pair_loss(state, loss, u, i, j, x_ui, x_uj, clip):  # pragma: no cover
     """Generic per-pair loss for reporting; see the module docstring."""
     raise NotImplementedError("pair_loss() is only callable from compiled code")
+
+
+def log_q(state, pos, u, j):  # pragma: no cover
+    """Generic per-draw log-probability; see the module docstring."""
+    raise NotImplementedError("log_q() is only callable from compiled code")
 
 
 def implements(hook, state_class):
@@ -150,6 +163,17 @@ def _end_batch_fixed(state, lr):
 
     def impl(state, lr):
         return None
+    return impl
+
+
+@overload(log_q)
+def _log_q_uniform(state, pos, u, j):
+    if getattr(getattr(state, "instance_class", None), "has_log_q", False):
+        return None
+
+    def impl(state, pos, u, j):
+        free = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
+        return -math.log(max(free, 1))
     return impl
 
 

@@ -11,9 +11,10 @@ import numpy as np
 from numba import njit
 
 from .._rng import next_float
-from .base import Sampler, as_csr, draw, implements, is_positive
+from .base import Sampler, as_csr, draw, implements, is_positive, log_q
 
-PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total"])
+PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free"])
+PopularityState.has_log_q = True  # registers its own log_q below
 
 # After this many rejected draws the user's positives hold most of the
 # popularity mass; switch to an exact scan of the user's non-positives.
@@ -102,6 +103,27 @@ def _draw_popularity(state, pos, u, U, V, rng):
                                rng)
 
 
+@implements(log_q, PopularityState)
+def _log_q_popularity(state, pos, u, j):
+    w = state.weights[j]
+    if w <= 0.0 or state.free[u] <= 0.0:
+        return -np.inf
+    return np.log(w) - np.log(state.free[u])
+
+
+@njit(cache=True)
+def _free_mass(indptr, indices, weights, total):
+    """Per user: the popularity mass of the items the user has not interacted with."""
+    n_users = indptr.shape[0] - 1
+    free = np.empty(n_users)
+    for u in range(n_users):
+        s = total
+        for k in range(indptr[u], indptr[u + 1]):
+            s -= weights[indices[k]]
+        free[u] = max(s, 0.0)
+    return free
+
+
 class Popularity(Sampler):
     """P(j | u) = count_j ** alpha / sum over items k not in I_u of count_k ** alpha.
 
@@ -124,7 +146,9 @@ class Popularity(Sampler):
         counts = np.bincount(m.indices, minlength=m.shape[1]).astype(np.float64)
         weights = counts ** float(alpha)  # 0 ** 0 == 1: alpha 0 is uniform over all items
         prob, alias = alias_table(weights)
-        return PopularityState(prob, alias, weights, float(weights.sum()))
+        total = float(weights.sum())
+        return PopularityState(prob, alias, weights, total,
+                               _free_mass(m.indptr, m.indices, weights, total))
 
     def probabilities(self, train, user: int) -> np.ndarray:
         """The exact distribution this sampler draws from for ``user``."""
