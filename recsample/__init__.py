@@ -27,6 +27,8 @@ _LAZY = {
     "BPR": (".models", "BPR"),
     "BPO": (".models", "BPO"),
     "NBPO": (".models", "NBPO"),
+    "Softmax": (".models", "Softmax"),
+    "CCL": (".models", "CCL"),
     "load_model": (".models", "load_model"),
 }
 

@@ -8,6 +8,9 @@ ml-100k, ml-1m,    GroupLens MovieLens releases                    ``path=``, el
 ml-20m,                                                            downloaded once to
 ml-latest-small                                                    the cache folder
 nbpo-amazon        NBPO authors' Amazon 14-core split              ``path=`` (no download)
+gowalla,           NGCF/LightGCN benchmark splits, fixed           ``path=`` (no download)
+yelp2018,          train.txt / test.txt, ``user item item ...``
+amazon-book
 synthetic          power-law generator                             generated
 =================  ==============================================  =====================
 
@@ -30,9 +33,11 @@ from .nbpo_amazon import load_nbpo_amazon
 from .nbpo_amazon import FILES as _NBPO_FILES
 from .nbpo_amazon import default_path as _nbpo_default_path
 from .synthetic import hidden_positives, synthetic
+from .user_item_lines import SPLITS as _SPLITS
+from .user_item_lines import load_user_item_split, read_user_item_lines
 
 __all__ = ["load_dataset", "available", "list_datasets", "synthetic", "hidden_positives",
-           "cache_dir"]
+           "cache_dir", "read_user_item_lines", "load_user_item_split"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ _REGISTRY = {
                           1_435, 1_522, 39_975,
                           lambda: all((_nbpo_default_path() / f).is_file()
                                       for f, _ in _NBPO_FILES.values())),
+    **{name: _Entry(f"{name} benchmark split of NGCF/LightGCN: (train, test), fixed",
+                    "train.txt / test.txt lines 'user item item ...' (path= required)",
+                    *spec["size"], lambda name=name: all(
+                        (cache_dir() / name / f).is_file() for f in _SPLITS[name]["files"]))
+       for name, spec in _SPLITS.items()},
     "synthetic": _Entry("power-law generator: load_dataset('synthetic', n_users=, n_items=, "
                         "nnz=, alpha=, seed=)", "generated", None, None, None, lambda: True),
 }
@@ -86,7 +96,8 @@ def load_dataset(name: str, path=None, **options):
     """Load a named data set as :class:`~recsample.Interactions`.
 
     ``nbpo-amazon`` returns the authors' ``(train, valid, test)`` tuple over
-    one index space. ``path`` is where local files are (a folder, or for the
+    one index space; ``gowalla``, ``yelp2018`` and ``amazon-book`` the fixed
+    ``(train, test)`` of their release (carve validation from train). ``path`` is where local files are (a folder, or for the
     GroupLens releases also the zip); the GroupLens releases are downloaded to
     the cache folder when it is omitted. ``options`` go to the loader:
     ``progress=`` for downloads, ``verify=`` for nbpo-amazon, the generator's
@@ -110,6 +121,10 @@ def load_dataset(name: str, path=None, **options):
     if key == "nbpo-amazon":
         _no_options(key, {k: v for k, v in options.items() if k != "verify"})
         return load_nbpo_amazon(path=path, **options)
+    if key in _SPLITS:
+        _no_options(key, {k: v for k, v in options.items() if k != "verify"})
+        folder = cache_dir() / key if path is None else path
+        return load_user_item_split(folder, name=key, files=_SPLITS[key]["files"], **options)
     if path is not None:
         raise ValueError(f"synthetic data is generated; it takes no path (got path={path!r})")
     return synthetic(**options)

@@ -1,73 +1,44 @@
-"""The one training loop every (trainer, sampler) pair runs.
+"""The one training loop every (loss, sampler) pair runs.
 
 An epoch visits every training positive once. The positives are kept as one
-int64 array of packed (user << 32 | item) pairs, shuffled, so the loop reads
-them in sequence and never searches for a positive's user. It is split into
-fixed blocks; each block gets its own random stream from (seed, epoch, block), so
-the draws do not depend on which thread ran the block. Per positive (u, i)
-and each of its negatives j = draw(...), the sampler's ``pair_step`` gives the
-ascent directions g_i = dL/dx_ui and g_j = dL/dx_uj, and the factors move:
+int64 array of packed (user << 32 | item) pairs, so the loop reads them in
+sequence and never searches for a positive's user. It is split into fixed
+blocks; each block gets its own random stream from (seed, epoch, block), so
+the draws do not depend on which thread ran the block. A block is cut into
+units, runs of at most ``group_size`` consecutive positives of one user, and
+each unit goes to the loss's ``train_unit`` (:mod:`recsample.losses`): a pair
+loss (BPR, BPO) trains each positive with its negatives pair by pair, a group
+loss (sampled softmax, CCL) scores a unit's positives against N negatives
+drawn once for the unit. The optimizer (:mod:`recsample._optim`) moves the
+rows: Hogwild SGD across threads, Adam on the touched rows, or sums over a
+block applied with ``apply_batch`` as the NBPO authors' code does.
 
-    U_u += lr (g_i V_i + g_j V_j - reg_u U_u)
-    V_i += lr (g_i U_u - reg_i V_i)          (and the same for V_j with g_j)
-    b_i += lr (g_i - reg_b b_i)              (item bias, when there is one)
+For pair losses ``group_size`` is 1 and the epoch order is shuffled inside
+each block; for group losses the order is built user by user
+(:func:`grouped_order`) so that a unit can hold several positives of a user.
 
-all from the values before the step. The item bias lives in the last column
-of V with a constant 1 in the last column of U, so U @ V.T is the model's
-score. The SGD optimizer applies each step at once (Hogwild across threads);
-the batch optimizer sums the directions over a block and then applies
-W += lr (dW - reg W) to every row, as the NBPO authors' code does.
+The item bias lives in the last column of V with a constant 1 in the last
+column of U, so U @ V.T is the model's score.
 """
 import numpy as np
 from numba import njit, prange
 
 from .._intrinsics import prefetch_row
 from .._rng import frame_stream, next_int
-from ..samplers.base import (_FAST, dot2, draw, end_batch, pair_loss, pair_step,
-                             state_kernel)
+from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
+from ..losses.base import new_scratch
+from ..losses.pair import _sgd_apply
+from ..samplers.base import dot2, end_batch, pair_loss, pair_step, state_kernel
 
-#: the loss is reported from every LOSS_EVERY-th positive of a block
-LOSS_EVERY = 8
 #: the factor rows (and, without a bitmap, the CSR row) of the positive this
 #: many places ahead are requested early, so that on data larger than the
 #: caches their loads overlap the current pair's work (20% less time per pair
 #: at 10M interactions, benchmarks/bench_kernel.py-style harness; no change in
 #: values)
 PREFETCH_AHEAD = 8
-
-
-@njit(cache=True, fastmath=_FAST, inline="always")
-def _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b, n_factors, has_bias):
-    a = np.float32(lr * g_i)
-    b = np.float32(lr * g_j)
-    ru = np.float32(1.0 - lr * reg_u)
-    ri = np.float32(1.0 - lr * reg_i)
-    urow = U[u]
-    vi = V[i]
-    vj = V[j]
-    for f in range(n_factors):
-        uf = urow[f]
-        urow[f] = ru * uf + a * vi[f] + b * vj[f]
-        vi[f] = ri * vi[f] + a * uf
-        vj[f] = ri * vj[f] + b * uf
-    if has_bias:
-        rb = np.float32(1.0 - lr * reg_b)
-        vi[n_factors] = rb * vi[n_factors] + a
-        vj[n_factors] = rb * vj[n_factors] + b
-
-
-@njit(cache=True, inline="always")
-def _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias):
-    a = np.float32(g_i)
-    b = np.float32(g_j)
-    for f in range(n_factors):
-        uf = U[u, f]
-        dU[u, f] += a * V[i, f] + b * V[j, f]
-        dV[i, f] += a * uf
-        dV[j, f] += b * uf
-    if has_bias:
-        dV[i, n_factors] += a
-        dV[j, n_factors] += b
+#: the block number of the stream that shuffles the group losses' epoch order
+#: (far above any real block number)
+ORDER_STREAM = 1 << 40
 
 
 @njit(cache=True, inline="always")
@@ -83,14 +54,12 @@ def shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks):
 
 
 @state_kernel(parallel=True)
-def run_blocks(state, loss, pos, order, blocks, block_size,
-               U, V, dU, dV, n_factors, has_bias, negatives, lr, reg_u, reg_i, reg_b,
-               clip, accumulate, shuffle, seed, epoch, loss_out, pairs_out, sampled_out,
-               skipped_out):
-    """Visit the positives of the listed blocks, each first shuffled in
-    place when ``shuffle`` is true. Per block: summed loss over the sampled
-    pairs (pairs of every LOSS_EVERY-th positive), pairs trained, and
-    positives whose user had no negative left."""
+def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group_size,
+               shuffle, seed, epoch, out):
+    """Visit the positives of the listed blocks (each first shuffled in place
+    when ``shuffle`` is true), unit by unit. Per block, into ``out[blk]``:
+    summed loss over the units' reported terms, how many terms were summed,
+    pairs trained, positives whose user had no negative left."""
     n = order.shape[0]
     n_blocks = (n + block_size - 1) // block_size
     for b in prange(blocks.shape[0]):
@@ -100,13 +69,17 @@ def run_blocks(state, loss, pos, order, blocks, block_size,
         if shuffle:
             shuffle_block(order, lo, hi, seed, epoch, blk, n_blocks)
         rng = frame_stream(seed, epoch, blk)
+        scratch = new_scratch(group_size + hp.negatives, hp.negatives, U.shape[1])
         total = 0.0
-        pairs = 0
         sampled = 0
+        pairs = 0
         skipped = 0
-        for t in range(lo, hi):
+        t = lo
+        while t < hi:
             u = order[t] >> 32
-            i = order[t] & 0xFFFFFFFF
+            e = t + 1
+            while e < hi and e - t < group_size and (order[e] >> 32) == u:
+                e += 1
             if PREFETCH_AHEAD > 0:
                 if t + 2 * PREFETCH_AHEAD < hi:
                     prefetch_row(pos.indptr, order[t + 2 * PREFETCH_AHEAD] >> 32)
@@ -117,35 +90,45 @@ def run_blocks(state, loss, pos, order, blocks, block_size,
                     prefetch_row(V, ahead & 0xFFFFFFFF)
                     if pos.words == 0:
                         # the row the draw will bisect: its middle and quartiles
-                        a = pos.indptr[au]
-                        e = pos.indptr[au + 1]
-                        if e > a:
-                            q = (e - a) >> 2
-                            prefetch_row(pos.indices, a + q)
-                            prefetch_row(pos.indices, a + 2 * q)
-                            prefetch_row(pos.indices, a + 3 * q)
-            for _ in range(negatives):
-                j = draw(state, pos, u, U, V, rng)
-                if j < 0:
-                    skipped += 1
-                    break
-                xi, xj = dot2(U, u, V, i, j)
-                x_ui = np.float64(xi)
-                x_uj = np.float64(xj)
-                if (t - lo) % LOSS_EVERY == 0:
-                    total += pair_loss(state, loss, u, i, j, x_ui, x_uj, clip)
-                    sampled += 1
-                g_i, g_j = pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate)
-                if accumulate:
-                    _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias)
-                else:
-                    _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b,
-                               n_factors, has_bias)
-                pairs += 1
-        loss_out[blk] = total
-        pairs_out[blk] = pairs
-        sampled_out[blk] = sampled
-        skipped_out[blk] = skipped
+                        a_ = pos.indptr[au]
+                        e_ = pos.indptr[au + 1]
+                        if e_ > a_:
+                            q = (e_ - a_) >> 2
+                            prefetch_row(pos.indices, a_ + q)
+                            prefetch_row(pos.indices, a_ + 2 * q)
+                            prefetch_row(pos.indices, a_ + 3 * q)
+            v, c, p, s = train_unit(loss, state, pos, U, V, opt, hp, order, t, e, lo, rng,
+                                    scratch)
+            total += v
+            sampled += c
+            pairs += p
+            skipped += s
+            t = e
+        out[blk, 0] = total
+        out[blk, 1] = sampled
+        out[blk, 2] = pairs
+        out[blk, 3] = skipped
+
+
+@njit(cache=True)
+def grouped_order(indptr, indices, users, seed, epoch, out):
+    """The epoch order for group losses: the users in the order given, each
+    user's positives contiguous and shuffled (so that the units cut from them
+    are random subsets), packed as (user << 32 | item) into ``out``."""
+    rng = frame_stream(seed, epoch, ORDER_STREAM)
+    t = 0
+    for r in range(users.shape[0]):
+        u = users[r]
+        a = indptr[u]
+        e = indptr[u + 1]
+        for k in range(a, e):
+            out[t + k - a] = (np.int64(u) << 32) | indices[k]
+        for k in range(e - a - 1, 0, -1):
+            s = next_int(rng, k + 1)
+            tmp = out[t + k]
+            out[t + k] = out[t + s]
+            out[t + s] = tmp
+        t += e - a
 
 
 @state_kernel()

@@ -7,8 +7,10 @@ import time
 import numba
 import numpy as np
 
+from .._optim import OPTIMIZERS, make_optim
+from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
-from ..samplers.base import LOSSES, as_csr, check_users, positives_of
+from ..samplers.base import as_csr, check_users, positives_of
 from . import _train
 
 #: Blocks of positives per random stream. Fixed (not tied to the thread count)
@@ -51,13 +53,19 @@ class FactorModel:
         "uniform", "popularity", "dns", "nbpo" or an instance.
     use_bias : bool
         Learn an item bias (folded into the factors as an extra column).
+    similarity : {"dot", "cosine"}
+        Score x_ui = U_u . V_i, or the cosine of the two rows (no item bias
+        then: pass ``use_bias=False``). With cosine the exported
+        ``user_factors`` and ``item_factors`` are the normalised rows, so their
+        product is still exactly the score the model ranks by.
     init : {"normal", "uniform"}
         Factors ~ N(0, init_scale**2) or U(0, init_scale).
     init_scale : float
-    optimizer : {"sgd", "batch"}
-        Hogwild SGD in parallel blocks, or sums of gradients over
-        ``batch_size`` positives applied with weight decay on every row (the
-        NBPO authors' scheme; single-threaded).
+    optimizer : {"sgd", "adam", "batch"}
+        Hogwild SGD in parallel blocks; Adam on the rows each step touches
+        (lazy moments, per-row step counts; ``learning_rate`` is Adam's step
+        size); or sums of gradients over ``batch_size`` positives applied with
+        weight decay on every row (the NBPO authors' scheme; single-threaded).
     learning_rate_decay : float
         The learning rate is multiplied by this after every epoch.
     clip_sigmoid : float
@@ -81,7 +89,8 @@ class FactorModel:
     _defaults = dict(
         factors=64, epochs=35, learning_rate=0.05, regularization=0.01,
         user_regularization=None, item_regularization=None, bias_regularization=None,
-        negatives=1, sampler="uniform", use_bias=True, init="normal", init_scale=0.1,
+        negatives=1, sampler="uniform", use_bias=True, similarity="dot", init="normal",
+        init_scale=0.1,
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
         shuffle=True, seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
     )
@@ -128,8 +137,11 @@ class FactorModel:
         p["init_scale"] = _check_number("init_scale", self.init_scale, low=0, low_open=True)
         if self.init not in ("normal", "uniform"):
             raise ValueError(f"init must be 'normal' or 'uniform', got {self.init!r}")
-        if self.optimizer not in ("sgd", "batch"):
-            raise ValueError(f"optimizer must be 'sgd' or 'batch', got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got "
+                             f"{self.optimizer!r}")
+        if self.similarity not in ("dot", "cosine"):
+            raise ValueError(f"similarity must be 'dot' or 'cosine', got {self.similarity!r}")
         p["batch_size"] = _check_number("batch_size", self.batch_size, low=1, integer=True)
         p["learning_rate_decay"] = _check_number("learning_rate_decay", self.learning_rate_decay,
                                                  low=0, low_open=True)
@@ -147,7 +159,25 @@ class FactorModel:
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         if not isinstance(self.use_bias, (bool, np.bool_)):
             raise ValueError(f"use_bias must be True or False, got {self.use_bias!r}")
+        if self.similarity == "cosine" and self.use_bias:
+            raise ValueError("use_bias=True cannot be combined with similarity='cosine' (a "
+                             "cosine has no bias term): pass use_bias=False")
+        p["group_size"] = 1
+        p.update(self._validated_loss())
         return p
+
+    def _validated_loss(self) -> dict:
+        """Parameters of the loss itself (a group loss checks its own)."""
+        return {}
+
+    def _loss_state(self, p, sampler):
+        """The loss as the compiled loop sees it (see :mod:`recsample.losses`)."""
+        if self.similarity == "dot":
+            return pair_loss_state(self.loss)
+        if sampler.learns:
+            raise ValueError(f"sampler {sampler!r} learns from each pair's derivatives, which "
+                             "only the dot-product pair loop provides: use similarity='dot'")
+        return pair_group_loss_state(self.loss)
 
     # ------------------------------------------------------------ factors
     @property
@@ -161,15 +191,23 @@ class FactorModel:
 
     @property
     def user_factors(self) -> np.ndarray:
-        """float32 (n_users, factors [+1]); with an item bias the last column is 1."""
+        """float32 (n_users, factors [+1]); with an item bias the last column is
+        1; with cosine similarity each row has unit length."""
         self._require_fitted()
-        return self._user_factors
+        return self._exported(self._user_factors)
 
     @property
     def item_factors(self) -> np.ndarray:
-        """float32 (n_items, factors [+1]); with an item bias the last column is the bias."""
+        """float32 (n_items, factors [+1]); with an item bias the last column is
+        the bias; with cosine similarity each row has unit length."""
         self._require_fitted()
-        return self._item_factors
+        return self._exported(self._item_factors)
+
+    def _exported(self, F):
+        if getattr(self, "similarity", "dot") != "cosine":
+            return F
+        norms = np.sqrt(np.einsum("ij,ij->i", F, F, dtype=np.float64))[:, None]
+        return (F / np.maximum(norms, 1e-12)).astype(np.float32)
 
     @property
     def item_bias(self):
@@ -221,7 +259,7 @@ class FactorModel:
                                  "they must share one index space (use rs.split)")
             metric, cutoff = _parse_metric(self.valid_metric)
         sampler = get_sampler(self.sampler)
-        loss = LOSSES[self.loss]
+        loss = self._loss_state(p, sampler)
         batch = self.optimizer == "batch"
         n_users, n_items = matrix.shape
         k = p["factors"]
@@ -229,19 +267,15 @@ class FactorModel:
         U, V = self._init_factors(n_users, n_items, p, rng)
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
         pos = positives_of(matrix)
+        group_size = p["group_size"]
+        grouped = group_size > 1
         order = _packed_positives(matrix)
-        if self.shuffle:
+        if self.shuffle and not grouped:
             rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
-        if batch:
-            dU, dV = np.zeros_like(U), np.zeros_like(V)
-        else:
-            dU = dV = np.zeros((0, U.shape[1]), dtype=np.float32)
-        loss_out = np.zeros(n_blocks)
-        pairs_out = np.zeros(n_blocks, dtype=np.int64)
-        sampled_out = np.zeros(n_blocks, dtype=np.int64)
-        skipped_out = np.zeros(n_blocks, dtype=np.int64)
+        opt = make_optim(self.optimizer, U, V)
+        out = np.zeros((n_blocks, 4))
         self._user_factors, self._item_factors = U, V
         self.sampler_state_ = state
         self.sampler_ = sampler
@@ -258,42 +292,44 @@ class FactorModel:
             for epoch in range(p["epochs"]):
                 t0 = time.perf_counter()
                 lr = p["learning_rate"] * p["learning_rate_decay"] ** epoch
+                hp = Hyper(lr, p["user_regularization"], p["item_regularization"],
+                           p["bias_regularization"], p["clip_sigmoid"], k, self.use_bias,
+                           p["negatives"], self.similarity == "cosine")
+                if grouped:
+                    users = (rng.permutation(n_users) if self.shuffle
+                             else np.arange(n_users)).astype(np.int64)
+                    _train.grouped_order(matrix.indptr, matrix.indices, users, p["seed"],
+                                         epoch, order)
                 if batch:
-                    if self.shuffle:
+                    if self.shuffle and not grouped:
                         rng.shuffle(order)
                     for blk in range(n_blocks):
-                        _train.run_blocks(
-                            state, loss, pos, order,
-                            np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
-                            self.use_bias, p["negatives"], lr, p["user_regularization"],
-                            p["item_regularization"], p["bias_regularization"], p["clip_sigmoid"],
-                            True, False, p["seed"], epoch, loss_out, pairs_out, sampled_out,
-                            skipped_out)
-                        _train.apply_batch(state, U, V, dU, dV, lr, p["user_regularization"],
-                                           p["item_regularization"], p["bias_regularization"],
-                                           k, self.use_bias)
+                        _train.run_blocks(state, loss, pos, order, np.array([blk], dtype=np.int64),
+                                          block_size, U, V, opt, hp, group_size, False,
+                                          p["seed"], epoch, out)
+                        _train.apply_batch(state, U, V, opt.dU, opt.dV, lr,
+                                           p["user_regularization"], p["item_regularization"],
+                                           p["bias_regularization"], k, self.use_bias)
                 else:
                     if self.shuffle:
                         blocks = rng.permutation(n_blocks).astype(np.int64)
                     else:
                         blocks = np.arange(n_blocks, dtype=np.int64)
-                    _train.run_blocks(
-                        state, loss, pos, order, blocks,
-                        block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
-                        p["user_regularization"], p["item_regularization"],
-                        p["bias_regularization"], p["clip_sigmoid"], False, self.shuffle,
-                        p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
+                    _train.run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp,
+                                      group_size, self.shuffle and not grouped, p["seed"],
+                                      epoch, out)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(
                         f"training diverged in epoch {epoch}: factors became non-finite with "
                         f"learning_rate={self.learning_rate} (this epoch {lr:.4g}); lower "
                         "learning_rate or raise regularization")
-                pairs = int(pairs_out.sum())
-                # mean loss over the pairs of every 8th positive (see _train.LOSS_EVERY)
-                loss_mean = float(loss_out.sum() / max(int(sampled_out.sum()), 1))
+                pairs = int(out[:, 2].sum())
+                # pair losses: mean over the pairs of every 8th positive (see
+                # losses.LOSS_EVERY); group losses: mean over positives
+                loss_mean = float(out[:, 0].sum() / max(out[:, 1].sum(), 1.0))
                 record = {"epoch": epoch, "loss": loss_mean,
-                          "pairs": pairs, "skipped": int(skipped_out.sum()),
+                          "pairs": pairs, "skipped": int(out[:, 3].sum()),
                           "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-12),
                           "learning_rate": lr}
                 self.n_users_skipped_ = record["skipped"]

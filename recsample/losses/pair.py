@@ -1,0 +1,169 @@
+"""The pair losses, BPR and BPO: a unit is one positive, each negative a pair.
+
+Per positive (u, i) and each of its negatives j = draw(...), the sampler's
+``pair_step`` gives the ascent directions g_i = dL/dx_ui and g_j = dL/dx_uj
+(BPR: ln sigma(x_ui - x_uj); BPO: ln sigma(x_ui) + ln(1 - sigma(x_uj)); a
+learning sampler may reweight them) and the factors move at once:
+
+    U_u += lr (g_i V_i + g_j V_j - reg_u U_u)
+    V_i += lr (g_i U_u - reg_i V_i)          (and the same for V_j with g_j)
+    b_i += lr (g_i - reg_b b_i)              (item bias, when there is one)
+
+all from the values before the step; or, with the batch optimizer, the
+directions are summed, or, with Adam, each row takes an Adam step.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+from numba.extending import overload
+
+from .._optim import ADAM, BATCH, apply_item, apply_user
+from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, dot2, draw, implements, log_sigmoid,
+                             pair_loss, pair_step, sigmoid)
+from .base import _loss_class, group_gradients, is_group, train_unit
+
+#: the loss is reported from every LOSS_EVERY-th positive of a block: a
+#: logarithm per pair would cost more than a tenth of the epoch
+LOSS_EVERY = 8
+
+#: ``code`` is the sampler contract's loss number (BPR_LOSS or BPO_LOSS)
+PairLoss = namedtuple("PairLoss", ["code"])
+PairLoss.group = False
+
+PAIR_LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
+
+
+def pair_loss_state(name):
+    return PairLoss(np.int64(PAIR_LOSSES[name]))
+
+
+@njit(cache=True, fastmath=_FAST, inline="always")
+def _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b, n_factors, has_bias):
+    a = np.float32(lr * g_i)
+    b = np.float32(lr * g_j)
+    ru = np.float32(1.0 - lr * reg_u)
+    ri = np.float32(1.0 - lr * reg_i)
+    urow = U[u]
+    vi = V[i]
+    vj = V[j]
+    for f in range(n_factors):
+        uf = urow[f]
+        urow[f] = ru * uf + a * vi[f] + b * vj[f]
+        vi[f] = ri * vi[f] + a * uf
+        vj[f] = ri * vj[f] + b * uf
+    if has_bias:
+        rb = np.float32(1.0 - lr * reg_b)
+        vi[n_factors] = rb * vi[n_factors] + a
+        vj[n_factors] = rb * vj[n_factors] + b
+
+
+@njit(cache=True, inline="always")
+def _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias):
+    a = np.float32(g_i)
+    b = np.float32(g_j)
+    for f in range(n_factors):
+        uf = U[u, f]
+        dU[u, f] += a * V[i, f] + b * V[j, f]
+        dV[i, f] += a * uf
+        dV[j, f] += b * uf
+    if has_bias:
+        dV[i, n_factors] += a
+        dV[j, n_factors] += b
+
+
+@njit(cache=True, inline="always")
+def _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, vec):
+    """One pair through a row-wise optimizer (Adam): descent directions of the
+    three rows from the values before the step."""
+    k = hp.n_factors
+    gu = vec[0]
+    gi = vec[1]
+    gj = vec[2]
+    a = np.float32(-g_i)
+    b = np.float32(-g_j)
+    for f in range(k):
+        uf = U[u, f]
+        gu[f] = a * V[i, f] + b * V[j, f]
+        gi[f] = a * uf
+        gj[f] = b * uf
+    if hp.has_bias:
+        gi[k] = a
+        gj[k] = b
+    apply_item(opt, V, i, gi, hp.lr, hp.reg_i, hp.reg_b, k, hp.has_bias)
+    apply_item(opt, V, j, gj, hp.lr, hp.reg_i, hp.reg_b, k, hp.has_bias)
+    apply_user(opt, U, u, gu, hp.lr, hp.reg_u, k)
+
+
+@overload(train_unit, inline="always")
+def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+    cls = _loss_class(loss)
+    if cls is None or is_group(cls) or cls is not PairLoss:
+        return None
+
+    def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+        u = order[a] >> 32
+        i = order[a] & 0xFFFFFFFF
+        total = 0.0
+        sampled = 0
+        pairs = 0
+        skipped = 0
+        accumulate = opt.kind == BATCH
+        for _ in range(hp.negatives):
+            j = draw(state, pos, u, U, V, rng)
+            if j < 0:
+                skipped += 1
+                break
+            xi, xj = dot2(U, u, V, i, j)
+            x_ui = np.float64(xi)
+            x_uj = np.float64(xj)
+            if (a - lo) % LOSS_EVERY == 0:
+                total += pair_loss(state, loss.code, u, i, j, x_ui, x_uj, hp.clip)
+                sampled += 1
+            g_i, g_j = pair_step(state, loss.code, u, i, j, x_ui, x_uj, hp.lr, hp.clip,
+                                 accumulate)
+            if accumulate:
+                _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
+            elif opt.kind == ADAM:
+                _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch[5])
+            else:
+                _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b,
+                           hp.n_factors, hp.has_bias)
+            pairs += 1
+        return total, sampled, pairs, skipped
+    return impl
+
+
+# ------------------------------------------------- pairs in the group form
+#: BPR or BPO written over a unit of positives and N negatives: every
+#: (positive, negative) of the unit is a pair, all scored at the same
+#: parameter values. Used where the pair path cannot serve: cosine scoring.
+PairGroupLoss = namedtuple("PairGroupLoss", ["code"])
+PairGroupLoss.group = True
+
+
+def pair_group_loss_state(name):
+    return PairGroupLoss(np.int64(PAIR_LOSSES[name]))
+
+
+@implements(group_gradients, PairGroupLoss)
+def _pair_group_gradients(loss, x, lq, n_pos, n_neg, g):
+    value = 0.0
+    for r in range(n_pos + n_neg):
+        g[r] = 0.0
+    if loss.code == BPR_LOSS:
+        for p in range(n_pos):
+            for n in range(n_neg):
+                d = x[p] - x[n_pos + n]
+                value -= log_sigmoid(d)
+                s = sigmoid(-d, 0.0)          # -dL/dd
+                g[p] -= s
+                g[n_pos + n] += s
+        return value
+    for p in range(n_pos):
+        value -= n_neg * log_sigmoid(x[p])
+        g[p] = -n_neg * sigmoid(-x[p], 0.0)
+    for n in range(n_neg):
+        value -= n_pos * log_sigmoid(-x[n_pos + n])
+        g[n_pos + n] = n_pos * sigmoid(x[n_pos + n], 0.0)
+    return value

@@ -1,0 +1,14 @@
+"""What the trainers over one positive and N negatives share."""
+from .base import FactorModel, _check_number
+
+
+class GroupModel(FactorModel):
+    """A factor model trained by a loss over groups: each unit of up to
+    ``group_size`` positives of one user shares N = ``negatives`` negatives
+    drawn for that user by the sampler (see :mod:`recsample.losses`)."""
+
+    _defaults = dict(FactorModel._defaults, negatives=256, group_size=1, use_bias=False,
+                     optimizer="adam", learning_rate=0.001, regularization=0.0)
+
+    def _validated_loss(self) -> dict:
+        return {"group_size": _check_number("group_size", self.group_size, low=1, integer=True)}
