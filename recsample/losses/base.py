@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from .._optim import apply_item, apply_user
+from .._optim import ADAM, BATCH, move_row
 from ..samplers.base import _FAST, draw, implements, log_q
 
 #: What the loop's units read besides the data: step size, L2 weights,
@@ -77,58 +77,132 @@ def new_scratch(n_items_unit, n_neg, width):
             np.empty((3, width), dtype=np.float32))
 
 
-@njit(cache=True, fastmath=_FAST)
-def dot_norm(a, b, n):
-    """(a[:n] . b[:n], |b[:n]|^2) in one pass."""
-    x = np.float32(0.0)
-    s = np.float32(0.0)
-    for f in range(n):
-        x += a[f] * b[f]
-        s += b[f] * b[f]
-    return x, s
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
+    """Scores of user ``u`` against the rows ``items[:total]`` into ``x``:
+    dot products over ``width`` columns, or cosines over the first ``k`` (the
+    rows' norms into ``norms``). Returns |U_u| (1 for dot products)."""
+    if cosine:
+        su = np.float32(0.0)
+        for f in range(k):
+            su += U[u, f] * U[u, f]
+        nu = math.sqrt(max(np.float64(su), 1e-24))
+        for r in range(total):
+            j = items[r]
+            d = np.float32(0.0)
+            s = np.float32(0.0)
+            for f in range(k):
+                d += U[u, f] * V[j, f]
+                s += V[j, f] * V[j, f]
+            nv = math.sqrt(max(np.float64(s), 1e-24))
+            norms[r] = nv
+            x[r] = np.float64(d) / (nu * nv)
+        return nu
+    for r in range(total):
+        j = items[r]
+        d = np.float32(0.0)
+        for f in range(width):
+            d += U[u, f] * V[j, f]
+        x[r] = np.float64(d)
+    return 1.0
 
 
-@njit(cache=True, fastmath=_FAST)
-def dot_n(a, b, n):
-    x = np.float32(0.0)
-    for f in range(n):
-        x += a[f] * b[f]
-    return x
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, eps,
+                u, items, total, g, x, norms, nu, vec, k, has_bias, cosine, lr, reg_u, reg_i,
+                reg_b):
+    """Take the score derivatives ``g[:total]`` back through the similarity
+    to the factor rows and move each row once with the optimizer ``kind``
+    (see :mod:`recsample._optim`; its arrays are passed one by one, since
+    reading them from the tuple inside the loop costs a reference count per
+    row): every item row from its value before the step, the user's row
+    last, from its old copy. Rows whose derivative is 0 (a negative inside
+    CCL's margin) are skipped."""
+    u0 = vec[0]
+    gu = vec[1]
+    gv = vec[2]
+    for f in range(k):
+        u0[f] = U[u, f]
+        gu[f] = 0.0
+    iu = 1.0 / nu
+    b1 = np.float32(beta1)
+    b2 = np.float32(beta2)
+    c1 = np.float32(1.0 - beta1)
+    c2 = np.float32(1.0 - beta2)
+    e = np.float32(eps)
+    rg_i = np.float32(reg_i)
+    lr32 = np.float32(lr)
+    keep_i = np.float32(1.0 - lr * reg_i)
+    keep_b = np.float32(1.0 - lr * reg_b)
+    for r in range(total):
+        gr = g[r]
+        if gr == 0.0:
+            continue
+        j = items[r]
+        if cosine:
+            # c = u.v / (|u||v|): dc/du = v/(|u||v|) - c u/|u|^2, dc/dv = u/(|u||v|) - c v/|v|^2
+            c = x[r]
+            iv = 1.0 / norms[r]
+            a = np.float32(gr * iu * iv)
+            bu = np.float32(gr * c * iu * iu)
+            bv = np.float32(gr * c * iv * iv)
+            for f in range(k):
+                vf = V[j, f]
+                gu[f] += a * vf - bu * u0[f]
+                gv[f] = a * u0[f] - bv * vf
+        else:
+            s = np.float32(gr)
+            for f in range(k):
+                gu[f] += s * V[j, f]
+                gv[f] = s * u0[f]
+            if has_bias:
+                gv[k] = s
+        # the optimizer's step for item row j, written out here: calling
+        # move_row inside this loop (inlined or not) costs reference counts
+        # of its arrays on every row, 5-10x the row's arithmetic
+        if kind == ADAM:
+            if has_bias:
+                # the bias column shares the row's moments; its decay is reg_b
+                gv[k] += np.float32(reg_b - reg_i) * V[j, k]
+            tV[j] += 1
+            step = tV[j]
+            rate = np.float32(lr * (corr[step] if step < corr.shape[0] else 1.0))
+            for f in range(k + has_bias):
+                d = gv[f] + rg_i * V[j, f]
+                mf = b1 * mV[j, f] + c1 * d
+                vf = b2 * vV[j, f] + c2 * d * d
+                mV[j, f] = mf
+                vV[j, f] = vf
+                V[j, f] -= rate * mf / (np.sqrt(vf) + e)
+        elif kind == BATCH:
+            for f in range(k + has_bias):
+                dV[j, f] -= gv[f]
+        else:
+            for f in range(k):
+                V[j, f] = keep_i * V[j, f] - lr32 * gv[f]
+            if has_bias:
+                V[j, k] = keep_b * V[j, k] - lr32 * gv[k]
+    move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 
-@overload(train_unit, inline="always")
-def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+def group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):  # pragma: no cover
+    """Score, differentiate and step one unit whose items are already in
+    ``scratch[0]``: the ``n_pos`` positives first, then the ``n_neg``
+    negatives. Returns the unit's loss summed over its positives."""
+    raise NotImplementedError("group_unit() is only callable from compiled code")
+
+
+@overload(group_unit, inline="always")
+def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
     if not is_group(_loss_class(loss)):
         return None
     wants_logq = "logq" in getattr(_loss_class(loss), "_fields", ())
 
-    def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+    def impl(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
         items, x, g, norms, lq, vec = scratch
-        u = order[a] >> 32
-        n_pos = b - a
-        n_neg = hp.negatives
-        k = hp.n_factors
-        for n in range(n_neg):
-            j = draw(state, pos, u, U, V, rng)
-            if j < 0:
-                return 0.0, 0, 0, n_pos
-            items[n_pos + n] = j
-        for p in range(n_pos):
-            items[p] = order[a + p] & 0xFFFFFFFF
-        urow = U[u]
         total = n_pos + n_neg
-        if hp.cosine:
-            nu = math.sqrt(max(np.float64(dot_n(urow, urow, k)), 1e-24))
-            for r in range(total):
-                d, s = dot_norm(urow, V[items[r]], k)
-                nv = math.sqrt(max(np.float64(s), 1e-24))
-                norms[r] = nv
-                x[r] = np.float64(d) / (nu * nv)
-        else:
-            nu = 1.0
-            width = k + hp.has_bias
-            for r in range(total):
-                x[r] = np.float64(dot_n(urow, V[items[r]], width))
+        nu = score_unit(U, u, V, items, total, hp.n_factors, hp.n_factors + hp.has_bias,
+                        hp.cosine, x, norms)
         if wants_logq and loss.logq:
             ln_n = math.log(n_neg)
             for n in range(n_neg):
@@ -137,39 +211,31 @@ def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch)
             for n in range(n_neg):
                 lq[n] = 0.0
         value = group_gradients(loss, x, lq, n_pos, n_neg, g)
-        # back through the similarity to the rows, each moved from its value
-        # before the step; the user's row moves last, from its old copy
-        u0 = vec[0]
-        gu = vec[1]
-        gv = vec[2]
-        for f in range(k):
-            u0[f] = urow[f]
-            gu[f] = 0.0
-        for r in range(total):
-            gr = g[r]
-            if gr == 0.0:
-                continue  # e.g. a negative inside CCL's margin: no gradient
-            j = items[r]
-            vr = V[j]
-            if hp.cosine:
-                c = x[r]
-                iu = 1.0 / nu
-                iv = 1.0 / norms[r]
-                a_u = np.float32(gr * iv * iu)       # coefficient of v in dL/du
-                b_u = np.float32(gr * c * iu * iu)   # of u
-                a_v = np.float32(gr * iu * iv)       # of u in dL/dv
-                b_v = np.float32(gr * c * iv * iv)   # of v
-                for f in range(k):
-                    gu[f] += a_u * vr[f] - b_u * u0[f]
-                    gv[f] = a_v * u0[f] - b_v * vr[f]
-            else:
-                s = np.float32(gr)
-                for f in range(k):
-                    gu[f] += s * vr[f]
-                    gv[f] = s * u0[f]
-                if hp.has_bias:
-                    gv[k] = s
-            apply_item(opt, V, j, gv, hp.lr, hp.reg_i, hp.reg_b, k, hp.has_bias)
-        apply_user(opt, U, u, gu, hp.lr, hp.reg_u, k)
+        update_unit(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU,
+                    opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, items, total, g,
+                    x, norms, nu, vec, hp.n_factors, hp.has_bias, hp.cosine, hp.lr, hp.reg_u,
+                    hp.reg_i, hp.reg_b)
+        return value
+    return impl
+
+
+@overload(train_unit, inline="always")
+def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+    if not is_group(_loss_class(loss)):
+        return None
+
+    def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+        items = scratch[0]
+        u = order[a] >> 32
+        n_pos = b - a
+        n_neg = hp.negatives
+        for n in range(n_neg):
+            j = draw(state, pos, u, U, V, rng)
+            if j < 0:
+                return 0.0, 0, 0, n_pos
+            items[n_pos + n] = j
+        for p in range(n_pos):
+            items[p] = order[a + p] & 0xFFFFFFFF
+        value = group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch)
         return value, n_pos, n_pos * n_neg, 0
     return impl

@@ -26,7 +26,7 @@ from numba import njit, prange
 from .._intrinsics import prefetch_row
 from .._rng import frame_stream, next_int
 from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
-from ..losses.base import new_scratch
+from ..losses.base import group_unit, new_scratch
 from ..losses.pair import _sgd_apply
 from ..samplers.base import dot2, end_batch, pair_loss, pair_step, state_kernel
 
@@ -158,6 +158,22 @@ def single_step(state, loss, U, V, u, i, j, lr, reg_u, reg_i, reg_b, clip, n_fac
     g_i, g_j = pair_step(state, loss, u, i, j, np.float64(xi), np.float64(xj), lr, clip, False)
     _sgd_apply(U, V, u, i, j, g_i, g_j, lr, reg_u, reg_i, reg_b, n_factors, has_bias)
     return value
+
+
+@state_kernel()
+def unit_step(state, loss, pos, U, V, opt, hp, u, positives, negatives):
+    """One step of a group loss on given items, exactly as the epoch loop
+    takes it once the negatives are drawn (for gradient checks and
+    inspection). Returns the unit's loss before the step."""
+    n_pos = positives.shape[0]
+    n_neg = negatives.shape[0]
+    scratch = new_scratch(n_pos + n_neg, n_neg, U.shape[1])
+    items = scratch[0]
+    for p in range(n_pos):
+        items[p] = positives[p]
+    for n in range(n_neg):
+        items[n_pos + n] = negatives[n]
+    return group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch)
 
 
 @njit(cache=True, parallel=True)

@@ -1,0 +1,241 @@
+"""Group losses (sampled softmax, CCL): exact gradients through dot and cosine
+scores, the logQ correction, parameters, and learning real data."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recsample as rs
+from recsample._optim import make_optim
+from recsample.losses import CCLLoss, Hyper, PairGroupLoss, SoftmaxLoss
+from recsample.models import _train
+from recsample.samplers import Popularity, Uniform
+from recsample.samplers.base import BPO_LOSS, BPR_LOSS, positives_of
+
+
+def _softmax_objective(x_pos, x_neg, lq, t):
+    """-log(e^{x_p/t} / (e^{x_p/t} + sum_n e^{x_n/t - lq_n})) summed over positives."""
+    neg = x_neg / t - lq
+    return sum(np.logaddexp(xp / t, np.logaddexp.reduce(neg)) - xp / t for xp in x_pos)
+
+
+def _ccl_objective(x_pos, x_neg, margin, w):
+    n = len(x_neg)
+    return sum(max(0.0, 1 - xp) + w / n * np.maximum(0.0, x_neg - margin).sum() for xp in x_pos)
+
+
+def _pair_objective(code, x_pos, x_neg):
+    total = 0.0
+    for xp in x_pos:
+        for xn in x_neg:
+            if code == BPR_LOSS:
+                total += np.logaddexp(0.0, -(xp - xn))
+            else:
+                total += np.logaddexp(0.0, -xp) + np.logaddexp(0.0, xn)
+    return total
+
+
+def _scores(U, V, u, items, cosine):
+    x = V[items] @ U[u]
+    if cosine:
+        x = x / (np.linalg.norm(U[u]) * np.linalg.norm(V[items], axis=1))
+    return x
+
+
+CASES = {
+    "softmax": (SoftmaxLoss(1 / 0.5, False),
+                lambda xp, xn, lq: _softmax_objective(xp, xn, 0 * lq, 0.5)),
+    "softmax-logq": (SoftmaxLoss(1 / 0.5, True),
+                     lambda xp, xn, lq: _softmax_objective(xp, xn, lq, 0.5)),
+    "ccl": (CCLLoss(0.1, 3.0), lambda xp, xn, lq: _ccl_objective(xp, xn, 0.1, 3.0)),
+    "bpr-group": (PairGroupLoss(np.int64(BPR_LOSS)),
+                  lambda xp, xn, lq: _pair_objective(BPR_LOSS, xp, xn)),
+    "bpo-group": (PairGroupLoss(np.int64(BPO_LOSS)),
+                  lambda xp, xn, lq: _pair_objective(BPO_LOSS, xp, xn)),
+}
+
+
+@pytest.mark.parametrize("cosine", [False, True], ids=["dot", "cosine"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_one_sgd_step_follows_the_finite_difference_gradient(case, cosine):
+    """With SGD, lr = 1 and no decay, a unit's step moves each row by minus the
+    derivative of the stated objective; checked against central differences
+    in float64 for the user's row and every item row of the unit."""
+    loss, objective = CASES[case]
+    rng = np.random.default_rng(7)
+    k, n_items = 5, 12
+    U = rng.normal(0, 0.6, (2, k)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k)).astype(np.float32)
+    u = 1
+    positives = np.array([0, 3], dtype=np.int64)
+    negatives = np.array([5, 7, 11, 2, 9], dtype=np.int64)
+    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
+    pos = positives_of(train)
+    lq = np.log(len(negatives) / (n_items - 2)) * np.ones(len(negatives))  # uniform: ln(N q)
+    items = np.concatenate([positives, negatives])
+
+    def f(U64, V64):
+        x = _scores(U64, V64, u, items, cosine)
+        return objective(x[:2], x[2:], lq)
+
+    U64, V64 = U.astype(np.float64), V.astype(np.float64)
+    h = 1e-6
+    grad_U = np.zeros_like(U64)
+    grad_V = np.zeros_like(V64)
+    for M, G, rows in ((U64, grad_U, [u]), (V64, grad_V, np.unique(items))):
+        for r in rows:
+            for c in range(k):
+                M[r, c] += h
+                up = f(U64, V64)
+                M[r, c] -= 2 * h
+                down = f(U64, V64)
+                M[r, c] += h
+                G[r, c] = (up - down) / (2 * h)
+    U1, V1 = U.copy(), V.copy()
+    hp = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), False, np.int64(len(negatives)), cosine)
+    value = _train.unit_step(Uniform().prepare(train), loss, pos, U1, V1,
+                             make_optim("sgd", U1, V1), hp, u, positives, negatives)
+    assert value == pytest.approx(f(U64, V64), rel=1e-4)
+    np.testing.assert_allclose(U - U1, grad_U, rtol=2e-3, atol=2e-5)
+    np.testing.assert_allclose(V - V1, grad_V, rtol=2e-3, atol=2e-5)
+
+
+def _expected_negative_gradient(logq, draws=400, negatives=1000, seed=3):
+    """Mean over repeated units of d loss / d x_j per catalogue item, for one
+    positive and a popularity sampler (alpha = 1) on a 10-item catalogue."""
+    n_items = 10
+    counts = np.array([60, 30, 15, 8, 4, 2, 1, 1, 1, 1])  # item popularity
+    users = np.repeat(np.arange(60), 1)
+    rows, cols = [], []
+    for j, c in enumerate(counts):  # users 1.. hold the popular items; user 0 only item 9
+        for r in range(c):
+            if r + 1 < 60 and j != 9:
+                rows.append(r + 1)
+                cols.append(j)
+    rows.append(0)
+    cols.append(9)
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
+                          shape=(len(users), n_items))
+    sampler = Popularity(alpha=1.0)
+    state = sampler.prepare(train)
+    pos = positives_of(train)
+    k = 3
+    rng = np.random.default_rng(seed)
+    # scores spread over about [-1, 1]: every item has a visible share
+    U = rng.normal(0, 0.6, (len(users), k)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k)).astype(np.float32)
+    t = 1.0
+    u, i = 0, 9
+    x = (V @ U[u]).astype(np.float64)
+    full = np.exp((x - x.max()) / t)
+    full /= full.sum()  # softmax over the positive and all 9 non-positives
+    expected = full / t
+    expected[i] = 0.0  # negatives only
+    hp = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), False, np.int64(negatives), False)
+    loss = SoftmaxLoss(1 / t, logq)
+    total = np.zeros(n_items)
+    for d in range(draws):
+        neg = sampler.sample(train, np.zeros(negatives, dtype=np.int64), seed=d)
+        U1, V1 = U.copy(), V.copy()
+        _train.unit_step(state, loss, pos, U1, V1, make_optim("sgd", U1, V1), hp, u,
+                         np.array([i]), neg)
+        # V_j moved by -(sum of its draws' derivatives) * U_u
+        total += (V - V1) @ U[u] / (U[u] @ U[u])
+    return total / draws, expected
+
+
+def test_logq_corrected_softmax_matches_the_full_softmax_gradient_in_expectation():
+    got, expected = _expected_negative_gradient(logq=True)
+    np.testing.assert_allclose(got[:9], expected[:9], rtol=0.05, atol=2e-3)
+
+
+def test_without_the_logq_correction_popular_items_weigh_too_much():
+    got, expected = _expected_negative_gradient(logq=False)
+    # the most popular item is drawn most often, so it gets more than its share
+    assert got[0] / got[:9].sum() > 1.5 * expected[0] / expected[:9].sum()
+    assert not np.allclose(got[:9], expected[:9], rtol=0.05, atol=2e-3)
+
+
+@pytest.mark.parametrize("cls, params, message", [
+    (rs.Softmax, dict(temperature=0.0), "temperature"),
+    (rs.Softmax, dict(temperature=-1.0), "temperature"),
+    (rs.Softmax, dict(negatives=0), "negatives"),
+    (rs.Softmax, dict(logq="yes"), "logq"),
+    (rs.Softmax, dict(group_size=0), "group_size"),
+    (rs.CCL, dict(margin=1.5), "margin"),
+    (rs.CCL, dict(margin=-1.01), "margin"),
+    (rs.CCL, dict(negative_weight=-1.0), "negative_weight"),
+    (rs.CCL, dict(negatives=0), "negatives"),
+    (rs.BPR, dict(similarity="euclid"), "similarity"),
+    (rs.BPR, dict(similarity="cosine"), "use_bias"),
+    (rs.BPR, dict(optimizer="adagrad"), "optimizer"),
+])
+def test_bad_loss_parameters_name_the_argument(movielens_split, cls, params, message):
+    train, _ = movielens_split
+    with pytest.raises(ValueError, match=message):
+        cls(epochs=1, **params).fit(train, progress=False)
+
+
+def test_a_learning_sampler_cannot_use_the_cosine_pair_form(movielens_split):
+    train, _ = movielens_split
+    with pytest.raises(ValueError, match="similarity='dot'"):
+        rs.BPR(sampler="nbpo", similarity="cosine", use_bias=False, epochs=1).fit(
+            train, progress=False)
+
+
+def _ndcg10(model, train, test):
+    s = rs.evaluate(model, test, train=train, k=(10,), metrics=("ndcg",)).summary()
+    return float(s["mean"].iloc[0])
+
+
+class _Popularity:
+    def __init__(self, train):
+        counts = np.bincount(train.matrix.indices, minlength=train.n_items)
+        self.user_factors = np.ones((train.n_users, 1), dtype=np.float32)
+        self.item_factors = counts.astype(np.float32)[:, None]
+
+
+@pytest.mark.parametrize("model", [
+    rs.Softmax(epochs=8, negatives=64, learning_rate=0.005, seed=0),
+    rs.Softmax(epochs=8, negatives=64, learning_rate=0.005, group_size=8, sampler="popularity",
+               seed=0),
+    rs.CCL(epochs=8, negatives=64, learning_rate=0.005, seed=0),
+], ids=["softmax", "softmax-popularity-shared", "ccl"])
+def test_group_losses_learn_movielens_better_than_popularity(movielens_split, model):
+    train, test = movielens_split
+    model.fit(train, progress=False)
+    assert _ndcg10(model, train, test) > 1.1 * _ndcg10(_Popularity(train), train, test)
+
+
+def test_cosine_factors_are_unit_rows_whose_product_is_the_ranking_score(movielens_split,
+                                                                          tmp_path):
+    train, test = movielens_split
+    model = rs.CCL(epochs=2, negatives=16, seed=0, n_threads=1).fit(train, progress=False)
+    U, V = model.user_factors, model.item_factors
+    np.testing.assert_allclose(np.linalg.norm(U, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(V, axis=1), 1.0, rtol=1e-5)
+    items, scores = model.recommend([0, 5], k=10, exclude=train)
+    np.testing.assert_allclose(scores, np.take_along_axis(U[[0, 5]] @ V.T, items, 1), rtol=1e-6)
+    loaded = rs.load_model(model.save(tmp_path / "ccl"))
+    assert type(loaded) is rs.CCL
+    assert (loaded.recommend([0, 5], k=10, exclude=train)[0] == items).all()
+
+
+@pytest.mark.parametrize("model_cls, params", [
+    (rs.Softmax, dict(negatives=16, group_size=4)),
+    (rs.CCL, dict(negatives=16)),
+    (rs.BPR, dict(optimizer="adam", learning_rate=0.01)),
+])
+def test_one_thread_is_bit_reproducible(movielens_split, model_cls, params):
+    train, _ = movielens_split
+    a = model_cls(epochs=2, seed=3, n_threads=1, **params).fit(train, progress=False)
+    b = model_cls(epochs=2, seed=3, n_threads=1, **params).fit(train, progress=False)
+    assert np.array_equal(a.user_factors, b.user_factors)
+    assert np.array_equal(a.item_factors, b.item_factors)
+
+
+def test_shared_negatives_group_positives_of_one_user(movielens_split):
+    """With group_size G a unit holds up to G positives of one user: the
+    pairs trained are positives x N, whatever the grouping."""
+    train, _ = movielens_split
+    model = rs.Softmax(epochs=1, negatives=8, group_size=16, seed=0).fit(train, progress=False)
+    assert model.history_[0]["pairs"] == train.nnz * 8
