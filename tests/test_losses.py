@@ -196,10 +196,9 @@ class _Popularity:
 
 @pytest.mark.parametrize("model", [
     rs.Softmax(epochs=8, negatives=64, learning_rate=0.005, seed=0),
-    rs.Softmax(epochs=8, negatives=64, learning_rate=0.005, group_size=8, sampler="popularity",
-               seed=0),
+    rs.Softmax(epochs=8, negatives=64, learning_rate=0.005, group_size=8, seed=0),
     rs.CCL(epochs=8, negatives=64, learning_rate=0.005, seed=0),
-], ids=["softmax", "softmax-popularity-shared", "ccl"])
+], ids=["softmax", "softmax-shared", "ccl"])
 def test_group_losses_learn_movielens_better_than_popularity(movielens_split, model):
     train, test = movielens_split
     model.fit(train, progress=False)
