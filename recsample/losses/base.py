@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from .._optim import ADAM, BATCH, move_row
+from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
 from ..samplers.base import _FAST, draw, implements, log_q
 
 #: What the loop's units read besides the data: step size, L2 weights,
@@ -160,10 +160,12 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
         # the optimizer's step for item row j, written out here: calling
         # move_row inside this loop (inlined or not) costs reference counts
         # of its arrays on every row, 5-10x the row's arithmetic
-        if kind == ADAM:
-            if has_bias:
-                # the bias column shares the row's moments; its decay is reg_b
-                gv[k] += np.float32(reg_b - reg_i) * V[j, k]
+        if has_bias and (kind == ADAM or kind == ADAGRAD):
+            # the bias column shares the row's optimizer state; its decay is reg_b
+            gv[k] += np.float32(reg_b - reg_i) * V[j, k]
+        if kind == ADAGRAD:
+            adagrad_row(V, mV, j, gv, k + has_bias, lr, reg_i, eps)
+        elif kind == ADAM:
             tV[j] += 1
             step = tV[j]
             rate = np.float32(lr * (corr[step] if step < corr.shape[0] else 1.0))

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from .._optim import ADAM, BATCH, apply_item, apply_user
+from .._optim import ADAGRAD, ADAM, BATCH, apply_item, apply_user
 from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, dot2, draw, implements, log_sigmoid,
                              pair_loss, pair_step, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
@@ -124,7 +124,7 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
                                  accumulate)
             if accumulate:
                 _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
-            elif opt.kind == ADAM:
+            elif opt.kind == ADAM or opt.kind == ADAGRAD:
                 _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch[5])
             else:
                 _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b,
