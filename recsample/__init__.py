@@ -28,6 +28,9 @@ _LAZY = {
     "BPO": (".models", "BPO"),
     "NBPO": (".models", "NBPO"),
     "load_model": (".models", "load_model"),
+    "tune": (".tuning", "tune"),
+    "baselines": (".baselines", None),
+    "search_space": (".search_space", None),
 }
 
 __all__ = ["__version__", "Interactions", *_LAZY]
