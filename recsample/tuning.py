@@ -30,8 +30,9 @@ from . import search_space as _space
 
 __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
 
-#: Trial states that count as done when a stored study is resumed.
-_DONE_STATES = ("COMPLETE", "PRUNED", "FAIL")
+#: Trial states that count as done when a stored study is resumed; a trial
+#: that failed or was interrupted (Ctrl-C marks it failed) runs again.
+_DONE_STATES = ("COMPLETE", "PRUNED")
 _RANK_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1")
 
 
@@ -209,8 +210,11 @@ def tune(model="bpr", sampler=None, *, train, valid=None, trials=30, timeout=Non
     storage : path or Optuna storage URL, optional
         Where the study lives; a path is an SQLite file. With a storage an
         interrupted study resumes (trials that were running when it stopped
-        are left out of the count), and several processes calling ``tune``
-        with the same storage and ``study_name`` share the trials.
+        or failed are run again), and several processes calling ``tune``
+        with the same storage and ``study_name`` share the trials (each
+        stops once the study holds ``trials`` finished ones; trials already
+        started by the others then still finish, so the total can exceed
+        ``trials`` by the number of other processes).
     study_name : str, optional
         Default "MODEL-SAMPLER-METRIC".
     params : dict, optional
@@ -460,8 +464,10 @@ def _short(v):
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def _worker(job, url, name, trials, timeout, seed):
-    """Body of one worker process of ``n_jobs``: its own TPE stream, the shared study."""
+def _worker(job, url, name, trials, share, timeout, seed):
+    """Body of one worker process of ``n_jobs``: its own TPE stream, the
+    shared study, and its own share of the remaining trials (so the total is
+    exact; the cap on the study's count guards against other processes)."""
     import optuna
     from optuna.study import MaxTrialsCallback
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -470,9 +476,9 @@ def _worker(job, url, name, trials, timeout, seed):
     study.pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5) \
         if job.max_epochs is not None else optuna.pruners.NopPruner()
     states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
-    if _n_done(study) >= trials:
+    if share < 1 or _n_done(study) >= trials:
         return
-    study.optimize(job, n_trials=trials, timeout=timeout,
+    study.optimize(job, n_trials=share, timeout=timeout,
                    callbacks=[MaxTrialsCallback(trials, states=states)], gc_after_trial=False)
 
 
@@ -481,7 +487,9 @@ def _optimize_processes(job, url, name, trials, timeout, n_jobs, seed, done):
     from concurrent.futures import ProcessPoolExecutor
     # spawn, not fork: forking a process that already runs numba's threads is unsafe
     with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(_worker, job, url, name, trials, timeout,
+        remaining = trials - done
+        futures = [pool.submit(_worker, job, url, name, trials,
+                               remaining // n_jobs + (w < remaining % n_jobs), timeout,
                                seed + done + 1000 * w) for w in range(n_jobs)]
         for f in futures:
             f.result()

@@ -20,14 +20,22 @@ from .base import Baseline
 
 __all__ = ["EASE", "ease_bytes"]
 
-#: columns of X^T X built per sparse product (bounds the dense temporary)
-_GRAM_BLOCK = 1024
+#: X^T X and B are built in this many slices of columns / rows, which bounds
+#: the temporaries beside the two dense matrices
+_SLICES = 16
+
+
+def _slice(n_items: int) -> int:
+    return max(1, -(-int(n_items) // _SLICES))
 
 
 def ease_bytes(n_items: int) -> int:
-    """Bytes EASE holds at its peak for ``n_items`` items: the float64
-    Gram matrix, inverted in place, plus the float32 weights B."""
-    return int(n_items) ** 2 * (8 + 4)
+    """Bytes EASE holds at its peak for ``n_items`` items: the float64 Gram
+    matrix, inverted in place, the float32 weights B built from it, and the
+    temporaries of one slice of 1/16 of the items (a sparse product and its
+    dense copy: at most 32 bytes per entry), about 14 n^2 bytes in all."""
+    n = int(n_items)
+    return n * n * (8 + 4) + 32 * n * _slice(n)
 
 
 def _fmt_bytes(n) -> str:
@@ -62,7 +70,7 @@ class EASE(Baseline):
         if need > limit:
             raise MemoryError(
                 f"EASE on {shape[1]:,} items needs about {_fmt_bytes(need)} ({need:,} bytes: "
-                f"a float64 and a float32 {shape[1]:,} x {shape[1]:,} matrix) but "
+                f"a float64 and a float32 {shape[1]:,} x {shape[1]:,} matrix and slices) but "
                 f"memory_limit is {_fmt_bytes(limit)}; raise memory_limit= or keep fewer "
                 "items (e.g. Interactions.k_core)")
         m = self._train_matrix(train)
@@ -71,18 +79,21 @@ class EASE(Baseline):
         n = m.shape[1]
         G = np.empty((n, n), dtype=np.float64)
         Xt = X.T.tocsr()
-        for start in range(0, n, _GRAM_BLOCK):
-            stop = min(n, start + _GRAM_BLOCK)
+        step = _slice(n)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
             G[:, start:stop] = (Xt @ X[:, start:stop]).toarray()
         G[np.diag_indices(n)] += float(l2)
-        P = scipy.linalg.inv(G, overwrite_a=True, check_finite=False)
+        # G is symmetric, so its transpose is the same matrix in Fortran order,
+        # which LAPACK inverts in place (a C-ordered G would be copied first)
+        P = scipy.linalg.inv(G.T, overwrite_a=True, check_finite=False)
         del G
         # P is symmetric, so B^T = -P / diag(P)[:, None]: built row-wise, it is
         # C-ordered as the item side of scores = X B = X (B^T)^T
         Bt = np.empty((n, n), dtype=np.float32)
         diag = np.diag(P).copy()
-        for start in range(0, n, _GRAM_BLOCK):
-            stop = min(n, start + _GRAM_BLOCK)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
             Bt[start:stop] = P[start:stop] / -diag[start:stop, None]
         del P
         Bt[np.diag_indices(n)] = 0.0
