@@ -50,8 +50,11 @@ COMPARE_DEFAULTS = {
     "tune": None,
     "tune_timeout": None,
     "tune_metric": "ndcg@10",
+    "tune_per_seed": False,
     "baselines": [],
 }
+#: ``compare --tune``: epochs between validations within a trial
+TUNE_EVAL_EVERY = 5
 _TABLES = ("sampler", "model")   # [sampler.<name>] and [model.<name>] parameter tables
 
 
@@ -246,11 +249,16 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     p.add_argument("--tune", type=_positive_int, metavar="TRIALS",
                    help="tune every configuration with TRIALS Optuna trials on a validation "
                    "part of each seed's training data, refit the winner on all of it, then "
-                   "test (see docs/cli.md)")
+                   "test; --epochs is then each trial's epoch budget (default 100; epochs "
+                   "are chosen by early stopping) (see docs/cli.md)")
     p.add_argument("--tune-timeout", type=_positive_float, dest="tune_timeout",
                    metavar="SECONDS", help="with --tune: also stop each study after SECONDS")
     p.add_argument("--tune-metric", dest="tune_metric", metavar="METRIC@K",
                    help="with --tune: the validation metric (default ndcg@10)")
+    p.add_argument("--tune-per-seed", dest="tune_per_seed", action="store_true", default=None,
+                   help="with --tune: one study per seed on that seed's training part "
+                   "(seeds x the cost; default: one study per configuration on the first "
+                   "seed's training part, its settings used for every seed)")
     p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("tune", help="tune one model (and sampler) on validation data",
@@ -632,6 +640,8 @@ def _compare_settings(args) -> dict:
         raise UsageError(f"--baselines lists a name twice: {','.join(settings['baselines'])}")
     if settings["tune_timeout"] is not None and settings["tune"] is None:
         raise UsageError("--tune-timeout needs --tune TRIALS")
+    if settings["tune_per_seed"] and settings["tune"] is None:
+        raise UsageError("--tune-per-seed needs --tune TRIALS")
     if settings["tune"] is not None:
         from .tuning import _parse_metric
         try:
@@ -658,7 +668,7 @@ _SETTING_TYPES = {
     "regularization": "float", "k": "ints", "metrics": "names", "test_fraction": "fraction",
     "out": str, "threads": "posint", "jobs": "posint", "backend": "backend",
     "address": str, "quiet": bool, "tune": "posint", "tune_timeout": "posfloat",
-    "tune_metric": str, "baselines": "names",
+    "tune_metric": str, "tune_per_seed": bool, "baselines": "names",
 }
 
 
@@ -789,7 +799,7 @@ def cmd_compare(args) -> int:
             raise UsageError('--backend ray needs Ray: pip install "recsample[ray]"') from None
     data = _load(settings["dataset"], settings["path"])
     tuned = settings["tune"] is not None
-    extra = _tuned_configs(configs, settings["baselines"])
+    extra = _tuned_configs([], settings["baselines"])   # the baselines
     if not quiet:
         n = (len(configs) + len(settings["baselines"])) * settings["seeds"]
         how = f", each tuned with {settings['tune']} trials" if tuned else ""
@@ -857,13 +867,20 @@ def _run_tuned(settings, configs, data, csv_path, quiet):
     from .experiments.grid import resolve_datasets
     from .experiments.tuned import run_tuned
     trials = settings["tune"]
-    options = {"n_jobs": settings["jobs"]} if trials is not None else None
+    options = None
+    if trials is not None:
+        # a validation costs about two BPR epochs on movielens-small: check every 5th
+        options = {"n_jobs": settings["jobs"], "eval_every": TUNE_EVAL_EVERY}
+        if settings["epochs"] is not None:     # tuned: the epoch budget of each trial
+            options["max_epochs"] = max(1, settings["epochs"])
+            configs = [c.without("epochs") for c in configs]
     return run_tuned(configs, resolve_datasets({settings["dataset"]: data})[0],
                      seeds=settings["seeds"], trials=trials, timeout=settings["tune_timeout"],
                      metric=settings["tune_metric"], k=tuple(settings["k"]),
                      metrics=tuple(settings["metrics"]), out=csv_path,
                      split=settings["test_fraction"], progress=not quiet,
-                     n_threads=settings["threads"], tune_options=options)
+                     n_threads=settings["threads"], tune_options=options,
+                     per_seed=bool(settings["tune_per_seed"]))
 
 
 def _paired_lines(df, settings) -> str:
@@ -945,10 +962,13 @@ def format_table(summary, settings=None, chosen=None) -> str:
         lines.append((r.ljust(first) + "  " + "  ".join(
             cells.get((r, c), "").rjust(width[c]) for c in cols)).rstrip())
     lines.append("")
+    if chosen:
+        import pandas as pd
+        chosen = pd.DataFrame(chosen)
     for i in idents:
         what = i[0].upper() if i[1] in ("-", "") else f"{i[0].upper()} + {i[1]}"
         lines.append(f"{names[i]}: {what}, params {i[2]}")
-        if chosen is not None and not chosen.empty:
+        if chosen is not None and len(chosen):
             mine = chosen[(chosen["model"] == i[0]) & (chosen["sampler"] == i[1])
                           & (chosen["params"] == i[2])]
             for row in mine.sort_values("seed").itertuples(index=False):
