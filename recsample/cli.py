@@ -972,6 +972,8 @@ def format_table(summary, settings=None, chosen=None) -> str:
             mine = chosen[(chosen["model"] == i[0]) & (chosen["sampler"] == i[1])
                           & (chosen["params"] == i[2])]
             for row in mine.sort_values("seed").itertuples(index=False):
+                if row.settings in ("{}", ""):
+                    continue          # nothing tuned, nothing beyond params to show
                 valid = "" if row.valid_value != row.valid_value else \
                     f" (validation {row.valid_value:.4f}, {row.trials_finished} trials)"
                 lines.append(f"    seed {row.seed}: {row.settings}{valid}")
