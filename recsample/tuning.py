@@ -374,8 +374,12 @@ class _Objective:
 
     def __init__(self, cls, base, sampler, ranges, fixed, train, valid, metric, cutoff, seed,
                  max_epochs, patience, n_threads, eval_every=1):
-        self.__dict__.update(locals())
-        del self.__dict__["self"]
+        self.cls, self.base, self.sampler = cls, base, sampler
+        self.ranges, self.fixed = ranges, fixed
+        self.train, self.valid = train, valid
+        self.metric, self.cutoff, self.seed = metric, cutoff, seed
+        self.max_epochs, self.patience, self.eval_every = max_epochs, patience, eval_every
+        self.n_threads = n_threads
 
     def build(self, values):
         model_params = dict(self.base)

@@ -70,7 +70,7 @@ def test_tuner_has_no_test_argument():
     assert not any("test" in name for name in inspect.signature(rs.tune).parameters)
 
 
-def test_validation_is_carved_from_train_when_not_given(disagreeing):
+def test_validation_is_carved_from_train_when_not_given(disagreeing, monkeypatch):
     train, _, _ = disagreeing
     seen = []
     original = tuning._Objective.__call__
@@ -79,11 +79,8 @@ def test_validation_is_carved_from_train_when_not_given(disagreeing):
         seen.append((self.train.nnz, self.valid.nnz))
         return original(self, trial)
 
-    tuning._Objective.__call__, saved = spy, original
-    try:
-        rs.tune("ease", train=train, trials=1, progress=False)
-    finally:
-        tuning._Objective.__call__ = saved
+    monkeypatch.setattr(tuning._Objective, "__call__", spy)
+    rs.tune("ease", train=train, trials=1, progress=False)
     fit_nnz, valid_nnz = seen[0]
     assert valid_nnz > 0 and fit_nnz + valid_nnz == train.nnz
 
