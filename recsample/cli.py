@@ -648,9 +648,6 @@ def _compare_settings(args) -> dict:
             _parse_metric(settings["tune_metric"])
         except ValueError as exc:
             raise UsageError(f"--tune-metric: {exc}") from None
-        if settings["backend"] == "ray":
-            raise UsageError("--tune runs its studies locally (--jobs N runs N trials at "
-                             "once on a shared study); --backend ray is for untuned grids")
     for flag, key in (("--samplers", "samplers"), ("--models", "models"),
                       ("--metrics", "metrics")):
         if not settings[key]:
@@ -880,7 +877,8 @@ def _run_tuned(settings, configs, data, csv_path, quiet):
                      metrics=tuple(settings["metrics"]), out=csv_path,
                      split=settings["test_fraction"], progress=not quiet,
                      n_threads=settings["threads"], tune_options=options,
-                     per_seed=bool(settings["tune_per_seed"]))
+                     per_seed=bool(settings["tune_per_seed"]), backend=settings["backend"],
+                     address=settings["address"])
 
 
 def _paired_lines(df, settings) -> str:

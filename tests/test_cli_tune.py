@@ -79,3 +79,14 @@ def test_untuned_compare_piped_logs_one_line_per_run(tmp_path):
 ])
 def test_bad_tuning_input_gives_one_line_and_exit_2(args, fragments, tmp_path):
     assert_usage_error(cli(*args, cwd=tmp_path), *fragments)
+
+
+def test_tuned_compare_resumes_without_running_finished_configurations_again(tmp_path):
+    args = ["compare", "--dataset", "movielens-small", "--tune", "1", "--seeds", "1",
+            "--samplers", "uniform", "--epochs", "2", *ENV_TINY, "--metrics", "ndcg",
+            "--k", "10", "--out", tmp_path]
+    assert cli(*args).returncode == 0
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert not [line for line in again.stderr.splitlines() if line.startswith("configurations")]
+    assert "seed 0: {\"epochs\"" in again.stdout

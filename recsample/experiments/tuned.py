@@ -39,7 +39,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .grid import COLUMNS, DEFAULT_TEST_FRACTION, KEY_COLUMNS
@@ -93,7 +92,8 @@ def _identity(config, trials, timeout, metric, per_seed=False) -> str:
 
 def run_tuned(configs, dataset, seeds=3, trials=20, timeout=None, metric="ndcg@10", k=(10,),
               metrics=("ndcg",), out=None, storage=None, split=DEFAULT_TEST_FRACTION,
-              progress=True, n_threads=None, tune_options=None, per_seed=False):
+              progress=True, n_threads=None, tune_options=None, per_seed=False,
+              backend="local", address=None, num_cpus=None):
     """Tune, refit and test every configuration for every seed; tidy rows.
 
     ``dataset`` is an ``experiments.grid.Dataset`` (or anything
@@ -104,15 +104,21 @@ def run_tuned(configs, dataset, seeds=3, trials=20, timeout=None, metric="ndcg@1
     ``out`` with ``-studies.db``) keeps the studies. Returns the rows of this
     grid, with ``attrs["settings"]`` the chosen settings (a list of rows
     with the columns :data:`SETTINGS_COLUMNS`).
+
+    ``backend="ray"`` runs each study with the refits and tests it serves as
+    one Ray task (``address``: a cluster, else a local Ray with ``num_cpus``);
+    results are written by this process as they arrive. The studies' storage
+    must then be reachable from every worker: the default SQLite file is, on
+    one machine; on a cluster pass an Optuna database URL as ``storage``.
     """
-    from ..evaluation import evaluate
-    from ..tuning import resolve_model, tune
     from .._progress import Progress
     from . import grid
 
     data = grid.resolve_datasets(dataset)[0] if not isinstance(dataset, grid.Dataset) \
         else dataset
     seeds = grid.check_seeds(seeds)
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
     store = ResultsFile(out) if out is not None else None
     settings_path = _beside(out, "-settings", ".csv") if out is not None else None
     if storage is None and out is not None and trials is not None:
@@ -123,68 +129,34 @@ def run_tuned(configs, dataset, seeds=3, trials=20, timeout=None, metric="ndcg@1
                         _identity(c, trials if _searchable(c) else None, timeout, metric,
                                   per_seed),
                         int(seed)) for seed, c in jobs}
-    pending = [j for j in jobs if keys[j] not in done]
-    chosen_once = {}     # config -> tuning result, when tuning once
+    # a unit is one study (or none) and the seeds it serves
+    units = []
+    for config in configs:
+        todo = [s for s in seeds if keys[s, config] not in done]
+        if not todo:
+            continue
+        if per_seed or trials is None or not _searchable(config):
+            units += [(config, s, [s]) for s in todo]
+        else:
+            units.append((config, seeds[0], todo))
+    common = dict(keys=keys, trials=trials, timeout=timeout, metric=metric,
+                  storage=None if storage is None else str(storage), split=split, k=tuple(k),
+                  metrics=tuple(metrics), n_threads=n_threads, tune_options=tune_options)
     bar = Progress(len(jobs), "configurations", unit="run", enabled=progress,
-                   initial=len(jobs) - len(pending))
+                   initial=len(jobs) - sum(len(u[2]) for u in units))
     new_rows, new_settings = [], []
+    if backend == "ray":
+        stream = _ray_units(units, data, common, address, num_cpus)
+    else:
+        stream = (out for u in units for out in _unit(data, *u, **common))
     try:
-        for seed, config in pending:
-            train, test = data.split(seed, split)
-            cls, _ = resolve_model(config.model)
-            fixed = dict(config.params)
-            t0 = time.perf_counter()
-            if trials is not None and _searchable(config):
-                tune_seed = seed if per_seed else seeds[0]
-                result = chosen_once.get(config)
-                if result is None:
-                    tune_train = train if tune_seed == seed else data.split(tune_seed, split)[0]
-                    name = f"{data.name}-{config.label}-seed{tune_seed}"
-                    result = tune(config.model, config.sampler, train=tune_train,
-                                  trials=trials, timeout=timeout, metric=metric, seed=tune_seed,
-                                  storage=storage, study_name=name, params=fixed,
-                                  n_threads=n_threads, progress=False, **(tune_options or {}))
-                    if not per_seed:
-                        chosen_once[config] = result
-                params, chosen = dict(result.params), result.settings()
-                valid_value = result.value
-                finished = int(result.trials["state"].isin(["complete", "pruned"]).sum())
-            else:
-                params = dict(fixed)
-                if config.sampler is not None:
-                    params["sampler"] = config.sampler
-                chosen, valid_value, finished = {k: v for k, v in params.items()
-                                                 if k != "sampler"}, float("nan"), 0
-            tune_seconds = time.perf_counter() - t0
-            if "seed" in cls._defaults:
-                params["seed"] = int(seed)
-            if n_threads is not None and "n_threads" in cls._defaults:
-                params.setdefault("n_threads", n_threads)
-            model = cls(**params)
-            t1 = time.perf_counter()
-            model.fit(train, progress=False)
-            fit_seconds = time.perf_counter() - t1
-            report = evaluate(model, test, train=train, k=tuple(k), metrics=tuple(metrics))
-            base = dict(zip(KEY_COLUMNS, keys[seed, config]))
-            history = getattr(model, "history_", None)
-            rows = []
-            for rec in report.summary().itertuples(index=False):
-                kval = None if str(rec.k) in ("<NA>", "nan", "None") else int(rec.k)
-                rows.append({**base, "metric": rec.metric, "k": kval, "value": float(rec.mean),
-                             "fit_seconds": round(fit_seconds, 4),
-                             "epochs": len(history) if history is not None else 0})
-            setting = {**base, "settings": json.dumps(chosen, sort_keys=True),
-                       "valid_value": valid_value, "trials_finished": finished,
-                       "tune_seconds": round(tune_seconds, 2)}
+        for config, seed, rows, setting, message in stream:
             if store is not None:
                 store.append(rows)
                 _append_csv(settings_path, setting)
             new_rows.extend(rows)
             new_settings.append(setting)
-            first = rows[0]
-            bar.step(f"{data.name} {config.label} seed {seed}: {chosen} -> test "
-                     f"{first['metric']}@{first['k']} {first['value']:.4f} "
-                     f"(tuning {tune_seconds:.0f}s, refit {fit_seconds:.1f}s)")
+            bar.step(f"{data.name} {config.label} seed {seed}: {message}")
     finally:
         bar.close()
     wanted = set(keys.values())
@@ -238,3 +210,98 @@ def _read_settings(path) -> pd.DataFrame:
     df["seed"] = df["seed"].astype("int64")
     df["valid_value"] = pd.to_numeric(df["valid_value"], errors="coerce")
     return df
+
+
+def _unit(data, config, tune_seed, eval_seeds, keys, trials, timeout, metric, storage, split,
+          k, metrics, n_threads, tune_options):
+    """One study (when the configuration is tuned), then a refit and test per
+    seed it serves. Yields (config, seed, rows, setting row, log message)."""
+    from ..evaluation import evaluate
+    from ..tuning import resolve_model, tune
+    cls, _ = resolve_model(config.model)
+    fixed = dict(config.params)
+    t0 = time.perf_counter()
+    if trials is not None and _searchable(config):
+        name = f"{data.name}-{config.label}-seed{tune_seed}"
+        result = tune(config.model, config.sampler, train=data.split(tune_seed, split)[0],
+                      trials=trials, timeout=timeout, metric=metric, seed=tune_seed,
+                      storage=storage, study_name=name, params=fixed, n_threads=n_threads,
+                      progress=False, **(tune_options or {}))
+        chosen_params, chosen = dict(result.params), result.settings()
+        valid_value = result.value
+        finished = int(result.trials["state"].isin(["complete", "pruned"]).sum())
+    else:
+        chosen_params = dict(fixed)
+        if config.sampler is not None:
+            chosen_params["sampler"] = config.sampler
+        chosen = {k: v for k, v in chosen_params.items() if k != "sampler"}
+        valid_value, finished = float("nan"), 0
+    tune_seconds = time.perf_counter() - t0
+    for seed in eval_seeds:
+        train, test = data.split(seed, split)
+        params = dict(chosen_params)
+        if "seed" in cls._defaults:
+            params["seed"] = int(seed)
+        if n_threads is not None and "n_threads" in cls._defaults:
+            params.setdefault("n_threads", n_threads)
+        model = cls(**params)
+        t1 = time.perf_counter()
+        model.fit(train, progress=False)
+        fit_seconds = time.perf_counter() - t1
+        report = evaluate(model, test, train=train, k=k, metrics=metrics)
+        base = dict(zip(KEY_COLUMNS, keys[seed, config]))
+        history = getattr(model, "history_", None)
+        rows = []
+        for rec in report.summary().itertuples(index=False):
+            kval = None if str(rec.k) in ("<NA>", "nan", "None") else int(rec.k)
+            rows.append({**base, "metric": rec.metric, "k": kval, "value": float(rec.mean),
+                         "fit_seconds": round(fit_seconds, 4),
+                         "epochs": len(history) if history is not None else 0})
+        setting = {**base, "settings": json.dumps(chosen, sort_keys=True),
+                   "valid_value": valid_value, "trials_finished": finished,
+                   "tune_seconds": round(tune_seconds, 2)}
+        first = rows[0]
+        message = (f"{chosen} -> test {first['metric']}@{first['k']} {first['value']:.4f} "
+                   f"(tuning {tune_seconds:.0f}s, refit {fit_seconds:.1f}s)")
+        tune_seconds = 0.0     # the study is counted once, with its first seed
+        yield config, seed, rows, setting, message
+
+
+def _ray_task(data, unit, common):
+    return list(_unit(data, *unit, **common))
+
+
+def _ray_units(units, data, common, address, num_cpus):
+    """Each unit as a Ray task; results yielded as tasks finish."""
+    from .runner import _import_ray
+    ray = _import_ray()
+    if not units:
+        return
+    started = False
+    if not ray.is_initialized():
+        options = {"include_dashboard": False, "log_to_driver": False}
+        if address is not None:
+            options["address"] = address
+        elif num_cpus is not None:
+            options["num_cpus"] = num_cpus
+        ray.init(**options)
+        started = True
+    futures = {}
+    try:
+        task = ray.remote(_ray_task)
+        ref = ray.put(data)
+        for unit in units:
+            futures[task.remote(ref, unit, common)] = unit
+        while futures:
+            finished, _ = ray.wait(list(futures), num_returns=1)
+            for f in finished:
+                futures.pop(f)
+                yield from ray.get(f)
+    finally:
+        for f in futures:
+            try:
+                ray.cancel(f, force=True)
+            except Exception:  # already finished or gone: nothing to stop
+                pass
+        if started:
+            ray.shutdown()
