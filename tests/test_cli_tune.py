@@ -29,6 +29,11 @@ def assert_usage_error(result, *fragments):
         assert fragment in lines[0], lines[0]
 
 
+def test_tune_has_help():
+    result = cli("tune", "--help")
+    assert result.returncode == 0 and "--trials" in result.stdout
+
+
 def test_tune_logs_one_line_per_trial_and_writes_the_settings(tmp_path):
     out = tmp_path / "best.json"
     result = cli("tune", "--dataset", "movielens-small", "--trials", "2", "--max-epochs", "3",
