@@ -30,6 +30,9 @@ _LAZY = {
     "Softmax": (".models", "Softmax"),
     "CCL": (".models", "CCL"),
     "load_model": (".models", "load_model"),
+    "tune": (".tuning", "tune"),
+    "baselines": (".baselines", None),
+    "search_space": (".search_space", None),
 }
 
 __all__ = ["__version__", "Interactions", *_LAZY]

@@ -1,4 +1,4 @@
-"""The ``recsample`` command: datasets, train, evaluate, compare, reproduce.
+"""The ``recsample`` command: datasets, train, evaluate, tune, compare, reproduce.
 
 Bad input (unknown names, bad values, unwritable paths, bad config files)
 ends with one line on stderr and exit status 2; an interrupted ``compare``
@@ -16,7 +16,8 @@ from pathlib import Path
 
 __all__ = ["main", "build_parser", "UsageError", "COMPARE_DEFAULTS"]
 
-MODEL_NAMES = ("bpr", "bpo", "nbpo")
+MODEL_NAMES = ("bpr", "bpo", "nbpo", "softmax", "ccl")
+BASELINE_NAMES = ("popular", "ease", "als")
 SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo")
 ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "auc", "coverage")
 #: lambda_phi of the NBPO sampler under SGD training (its own default, 5, is
@@ -46,7 +47,14 @@ COMPARE_DEFAULTS = {
     "backend": "local",
     "address": None,
     "quiet": False,
+    "tune": None,
+    "tune_timeout": None,
+    "tune_metric": "ndcg@10",
+    "tune_per_seed": False,
+    "baselines": [],
 }
+#: ``compare --tune``: epochs between validations within a trial
+TUNE_EVAL_EVERY = 5
 _TABLES = ("sampler", "model")   # [sampler.<name>] and [model.<name>] parameter tables
 
 
@@ -235,7 +243,58 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                    "(default local; ray needs pip install \"recsample[ray]\")")
     p.add_argument("--address", help="Ray cluster address (default: start Ray locally)")
     p.add_argument("--quiet", action="store_true", default=None, help="no progress bars")
+    p.add_argument("--baselines", type=_name_list,
+                   help=f"comma-separated reference models to add, among "
+                   f"{','.join(BASELINE_NAMES)} (default none)")
+    p.add_argument("--tune", type=_positive_int, metavar="TRIALS",
+                   help="tune every configuration with TRIALS Optuna trials on a validation "
+                   "part of each seed's training data, refit the winner on all of it, then "
+                   "test; --epochs is then each trial's epoch budget (default 100; epochs "
+                   "are chosen by early stopping) (see docs/cli.md)")
+    p.add_argument("--tune-timeout", type=_positive_float, dest="tune_timeout",
+                   metavar="SECONDS", help="with --tune: also stop each study after SECONDS")
+    p.add_argument("--tune-metric", dest="tune_metric", metavar="METRIC@K",
+                   help="with --tune: the validation metric (default ndcg@10)")
+    p.add_argument("--tune-per-seed", dest="tune_per_seed", action="store_true", default=None,
+                   help="with --tune: one study per seed on that seed's training part "
+                   "(seeds x the cost; default: one study per configuration on the first "
+                   "seed's training part, its settings used for every seed)")
     p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("tune", help="tune one model (and sampler) on validation data",
+                       description="Tune a model's hyper-parameters with Optuna (TPE, median "
+                       "pruning on the per-epoch validation metric, epochs by early stopping) "
+                       "on the training part of a per-user random holdout; validation is "
+                       "carved from it and the test part is never read. Prints one line per "
+                       "trial off a terminal, then the chosen settings. With --storage the "
+                       "study is kept in an SQLite file and an interrupted run resumes.")
+    _data_arguments(p, required=True)
+    p.add_argument("--model", default="bpr", type=str.lower,
+                   help=f"one of {', '.join(MODEL_NAMES + BASELINE_NAMES)} (default bpr)")
+    p.add_argument("--sampler", default=None, type=str.lower,
+                   help=f"one of {', '.join(SAMPLER_NAMES)} (default: the model's own)")
+    p.add_argument("--trials", type=_positive_int, default=30, help="trials (default 30)")
+    p.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                   help="start no trial after SECONDS")
+    p.add_argument("--metric", default="ndcg@10", help="validation metric (default ndcg@10)")
+    p.add_argument("--seed", type=_nonneg_int, default=0,
+                   help="seed of the split, the validation part, TPE and the models (default 0)")
+    p.add_argument("--test-fraction", type=_fraction, default=0.2,
+                   help="held-out share set aside (and never read) as test (default 0.2)")
+    p.add_argument("--factors", type=_positive_int, help="latent factors (fixed)")
+    p.add_argument("--max-epochs", type=_positive_int, default=100, dest="max_epochs",
+                   help="epoch budget per trial (default 100)")
+    p.add_argument("--patience", type=_positive_int, default=10,
+                   help="epochs without improvement before a trial stops (default 10)")
+    p.add_argument("--storage", metavar="FILE.db", help="SQLite file (or Optuna storage URL) "
+                   "holding the study, to resume it or share it between processes")
+    p.add_argument("--study-name", dest="study_name", help="default MODEL-SAMPLER-METRIC")
+    p.add_argument("--jobs", type=_positive_int, default=1,
+                   help="trials at once, in processes sharing the study (default 1)")
+    p.add_argument("--threads", type=_positive_int, help="training threads per trial")
+    p.add_argument("--out", metavar="FILE.json", help="write the settings and trials as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress")
+    p.set_defaults(handler=cmd_tune)
 
     p = sub.add_parser("reproduce", help="reproduce a paper's experiment (nbpo, gowalla)",
                        description="Reproduce published experiments. `recsample reproduce "
@@ -496,6 +555,49 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ tune
+def cmd_tune(args) -> int:
+    dataset = _check_dataset(args.dataset)
+    _check_name("model", args.model, list(MODEL_NAMES + BASELINE_NAMES), "--model")
+    if args.sampler is not None:
+        if args.model in BASELINE_NAMES:
+            raise UsageError(f"--sampler: {args.model} does not draw negatives")
+        _check_name("sampler", args.sampler, list(SAMPLER_NAMES), "--sampler")
+    from .tuning import _parse_metric, tune
+    try:
+        _parse_metric(args.metric)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        _check_writable_file(out, "--out")
+    params = {"factors": args.factors} if args.factors is not None else {}
+    data = _load(dataset, args.path)
+    train, _test = _split(data, args.test_fraction, args.seed)   # _test is never read
+    sampler = _sampler_spec(args.model, args.sampler, []) if args.model in MODEL_NAMES \
+        else None
+    try:
+        result = tune(args.model, sampler, train=train, trials=args.trials,
+                      timeout=args.timeout, metric=args.metric, seed=args.seed,
+                      storage=args.storage, study_name=args.study_name, params=params,
+                      max_epochs=args.max_epochs, patience=args.patience, n_jobs=args.jobs,
+                      n_threads=args.threads, progress=not args.quiet)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    settings = result.settings()
+    finished = int(result.trials["state"].isin(["complete", "pruned"]).sum())
+    print(f"{dataset}: best validation {result.metric} {result.value:.4f} after {finished} "
+          f"trials; settings {json.dumps(settings, sort_keys=True)}")
+    if out is not None:
+        out.write_text(json.dumps({"dataset": dataset, "seed": args.seed,
+                                   "test_fraction": args.test_fraction, "metric": result.metric,
+                                   "value": result.value, "settings": settings,
+                                   "trials": json.loads(result.trials.to_json(orient="records"))},
+                                  indent=2) + "\n", encoding="utf-8")
+        print(f"settings and trials: {out}")
+    return 0
+
+
 # ------------------------------------------------------------------ compare
 def _compare_settings(args) -> dict:
     """Defaults < --config file < command-line options; checked, in one dict."""
@@ -541,6 +643,20 @@ def _compare_settings(args) -> dict:
         _check_name("model", m, list(MODEL_NAMES), "--models")
     for m in settings["metrics"]:
         _check_name("metric", m, list(ALL_METRICS), "--metrics")
+    for b in settings["baselines"]:
+        _check_name("baseline", b, list(BASELINE_NAMES), "--baselines")
+    if len(set(settings["baselines"])) != len(settings["baselines"]):
+        raise UsageError(f"--baselines lists a name twice: {','.join(settings['baselines'])}")
+    if settings["tune_timeout"] is not None and settings["tune"] is None:
+        raise UsageError("--tune-timeout needs --tune TRIALS")
+    if settings["tune_per_seed"] and settings["tune"] is None:
+        raise UsageError("--tune-per-seed needs --tune TRIALS")
+    if settings["tune"] is not None:
+        from .tuning import _parse_metric
+        try:
+            _parse_metric(settings["tune_metric"])
+        except ValueError as exc:
+            raise UsageError(f"--tune-metric: {exc}") from None
     for flag, key in (("--samplers", "samplers"), ("--models", "models"),
                       ("--metrics", "metrics")):
         if not settings[key]:
@@ -557,7 +673,8 @@ _SETTING_TYPES = {
     "epochs": "int", "factors": "posint", "learning_rate": "posfloat",
     "regularization": "float", "k": "ints", "metrics": "names", "test_fraction": "fraction",
     "out": str, "threads": "posint", "jobs": "posint", "backend": "backend",
-    "address": str, "quiet": bool,
+    "address": str, "quiet": bool, "tune": "posint", "tune_timeout": "posfloat",
+    "tune_metric": str, "tune_per_seed": bool, "baselines": "names",
 }
 
 
@@ -687,20 +804,35 @@ def cmd_compare(args) -> int:
         except ImportError:
             raise UsageError('--backend ray needs Ray: pip install "recsample[ray]"') from None
     data = _load(settings["dataset"], settings["path"])
+    tuned = settings["tune"] is not None
+    extra = _tuned_configs([], settings["baselines"])   # the baselines
     if not quiet:
-        n = len(configs) * settings["seeds"]
-        print(f"{settings['dataset']}: {len(configs)} configurations x {settings['seeds']} "
-              f"seeds = {n} runs -> {csv_path}", file=sys.stderr)
+        n = (len(configs) + len(settings["baselines"])) * settings["seeds"]
+        how = f", each tuned with {settings['tune']} trials" if tuned else ""
+        print(f"{settings['dataset']}: {len(configs) + len(settings['baselines'])} "
+              f"configurations x {settings['seeds']} seeds = {n} runs{how} -> {csv_path}",
+              file=sys.stderr)
     import warnings
+
+    import pandas as pd
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         try:
-            df = experiments.run(
-                configs, {settings["dataset"]: data}, seeds=settings["seeds"],
-                k=tuple(settings["k"]), metrics=tuple(settings["metrics"]), out=csv_path,
-                n_jobs=settings["jobs"], backend=settings["backend"],
-                address=settings["address"], split=settings["test_fraction"],
-                progress=not quiet)
+            if tuned:
+                df = _run_tuned(settings, _tuned_configs(configs, []) + extra, data, csv_path,
+                                quiet)
+            else:
+                df = experiments.run(
+                    configs, {settings["dataset"]: data}, seeds=settings["seeds"],
+                    k=tuple(settings["k"]), metrics=tuple(settings["metrics"]), out=csv_path,
+                    n_jobs=settings["jobs"], backend=settings["backend"],
+                    address=settings["address"], split=settings["test_fraction"],
+                    progress=not quiet)
+                if extra:
+                    base = _run_tuned(settings, extra, data, csv_path, quiet)
+                    failed_runs = df.attrs.get("failed", [])
+                    df = pd.concat([df, base], ignore_index=True)
+                    df.attrs.update(settings=base.attrs.get("settings"), failed=failed_runs)
         except KeyboardInterrupt:
             print(f"recsample compare: interrupted; finished runs are in {csv_path}; run the "
                   "same command again to complete the rest", file=sys.stderr)
@@ -718,7 +850,8 @@ def cmd_compare(args) -> int:
         print("recsample compare: no run finished", file=sys.stderr)
         return 1
     summary = experiments.summarize(df)
-    print(format_table(summary, settings))
+    print(format_table(summary, settings, chosen=df.attrs.get("settings")))
+    print(_paired_lines(df, settings))
     experiments.plot_summary(summary, png_path, title=_plot_title(settings, summary))
     print(f"\nrows: {csv_path}\nplot: {png_path}")
     if failed:
@@ -728,6 +861,62 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _tuned_configs(configs, baselines) -> list:
+    """compare's configurations (and baselines) in the tuned runner's form."""
+    from .experiments.tuned import TunedConfig
+    out = [TunedConfig(c["model"], c["sampler"], tuple(sorted(
+        (k, v) for k, v in c["params"].items() if k != "n_threads"))) for c in configs]
+    return out + [TunedConfig(b) for b in baselines]
+
+
+def _run_tuned(settings, configs, data, csv_path, quiet):
+    from .experiments.grid import resolve_datasets
+    from .experiments.tuned import run_tuned
+    trials = settings["tune"]
+    options = None
+    if trials is not None:
+        # a validation costs about two BPR epochs on movielens-small: check every 5th
+        options = {"n_jobs": settings["jobs"], "eval_every": TUNE_EVAL_EVERY}
+        if settings["epochs"] is not None:     # tuned: the epoch budget of each trial
+            options["max_epochs"] = max(1, settings["epochs"])
+            configs = [c.without("epochs") for c in configs]
+    return run_tuned(configs, resolve_datasets({settings["dataset"]: data})[0],
+                     seeds=settings["seeds"], trials=trials, timeout=settings["tune_timeout"],
+                     metric=settings["tune_metric"], k=tuple(settings["k"]),
+                     metrics=tuple(settings["metrics"]), out=csv_path,
+                     split=settings["test_fraction"], progress=not quiet,
+                     n_threads=settings["threads"], tune_options=options,
+                     per_seed=bool(settings["tune_per_seed"]), backend=settings["backend"],
+                     address=settings["address"])
+
+
+def _paired_lines(df, settings) -> str:
+    """Each configuration against the first, paired by seed, on the first
+    metric and cut-off: mean difference, paired t-test and Wilcoxon p-values."""
+    from .experiments import paired_tests
+    idents = list(dict.fromkeys(zip(df["model"], df["sampler"], df["params"])))
+    if len(idents) < 2 or df["seed"].nunique() < 2:
+        return ""
+    metric, k = settings["metrics"][0], settings["k"][0]
+    ref = idents[0]
+    lines = [f"\npaired over seeds against {_config_name(*ref[:2])} ({metric}@{k}): "
+             "difference, t-test p, Wilcoxon p"]
+    for ident in idents[1:]:
+        which = dict(zip(("model", "sampler", "params"), ident))
+        res = paired_tests(df, which, dict(zip(("model", "sampler", "params"), ref)))
+        row = res[(res["metric"] == metric) & (res["k"] == k)]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        lines.append(f"  {_config_name(*ident[:2]):<18} {r['diff']:+.4f}  "
+                     f"t p={r['t_pvalue']:.3g}  Wilcoxon p={r['wilcoxon_pvalue']:.3g}")
+    return "\n".join(lines)
+
+
+def _config_name(model, sampler) -> str:
+    return model if sampler in ("-", "", None) else f"{model}+{sampler}"
+
+
 def _plot_title(settings, summary) -> str:
     seeds = int(summary["seeds"].max())
     models = "/".join(m.upper() for m in settings["models"])
@@ -735,17 +924,18 @@ def _plot_title(settings, summary) -> str:
             f"{seeds} seed{'s' * (seeds != 1)} (mean ± 95% CI)")
 
 
-def format_table(summary, settings=None) -> str:
+def format_table(summary, settings=None, chosen=None) -> str:
     """Metric@k rows x configuration columns, cells "mean ± CI half-width",
     the best mean of each row marked with *; the configurations' full
-    parameters are listed below the table."""
+    parameters are listed below the table, and with ``chosen`` (the tuned
+    runner's settings frame) the settings each seed's tuning picked."""
     s = summary.copy()
     s["what"] = [m if str(k) == "<NA>" else f"{m}@{k}" for m, k in zip(s["metric"], s["k"])]
     whats = list(dict.fromkeys(s["what"]))
     idents = list(dict.fromkeys(zip(s["model"], s["sampler"], s["params"])))
     names = {}
     for ident in idents:
-        name = f"{ident[0]}+{ident[1]}"
+        name = _config_name(ident[0], ident[1])
         while name in names.values():
             name += "'"
         names[ident] = name
@@ -779,7 +969,21 @@ def format_table(summary, settings=None) -> str:
         lines.append((r.ljust(first) + "  " + "  ".join(
             cells.get((r, c), "").rjust(width[c]) for c in cols)).rstrip())
     lines.append("")
-    lines += [f"{names[i]}: {i[0].upper()} + {i[1]}, params {i[2]}" for i in idents]
+    if chosen:
+        import pandas as pd
+        chosen = pd.DataFrame(chosen)
+    for i in idents:
+        what = i[0].upper() if i[1] in ("-", "") else f"{i[0].upper()} + {i[1]}"
+        lines.append(f"{names[i]}: {what}, params {i[2]}")
+        if chosen is not None and len(chosen):
+            mine = chosen[(chosen["model"] == i[0]) & (chosen["sampler"] == i[1])
+                          & (chosen["params"] == i[2])]
+            for row in mine.sort_values("seed").itertuples(index=False):
+                if row.settings in ("{}", ""):
+                    continue          # nothing tuned, nothing beyond params to show
+                valid = "" if row.valid_value != row.valid_value else \
+                    f" (validation {row.valid_value:.4f}, {row.trials_finished} trials)"
+                lines.append(f"    seed {row.seed}: {row.settings}{valid}")
     return "\n".join(lines)
 
 

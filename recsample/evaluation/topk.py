@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
-__all__ = ["topk", "DEFAULT_MEMORY_BUDGET"]
+__all__ = ["topk", "topk_scores", "DEFAULT_MEMORY_BUDGET"]
 
 #: bytes of scores held at once when users are scored in blocks
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
@@ -308,3 +308,23 @@ def topk(user_factors, item_factors, users, k, exclude=None, *, batch_size=None,
         _topk_block(block, users[start:stop], ex_indptr, ex_indices, k,
                     items[start:stop], scores[start:stop])
     return items, scores
+
+
+def topk_scores(scores, k, exclude=None):
+    """Top-k of each row of a dense ``scores`` block (rows x n_items), with
+    the same tie rule and padding as :func:`topk`; row r of ``exclude`` (a CSR
+    matrix with as many rows) lists the items never returned for row r. For
+    models whose scores are not a product of two factor matrices."""
+    scores = np.ascontiguousarray(scores)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
+    n = scores.shape[0]
+    if exclude is None:
+        ex_indptr, ex_indices = empty_csr_arrays(n)
+    else:
+        ex = as_csr(exclude, "exclude", scores.shape)
+        ex_indptr, ex_indices = ex.indptr, ex.indices
+    items = np.empty((n, int(k)), dtype=np.int64)
+    out = np.empty((n, int(k)), dtype=scores.dtype)
+    _topk_block(scores, np.arange(n, dtype=np.int64), ex_indptr, ex_indices, int(k), items, out)
+    return items, out

@@ -35,8 +35,8 @@ _CONFIG_KEYS = ("model", "sampler", "params", "callbacks")
 
 
 def _model_classes():
-    from ..models import BPO, BPR, NBPO
-    return {"bpr": BPR, "bpo": BPO, "nbpo": NBPO}
+    from ..models import MODELS
+    return {name.lower(): cls for name, cls in MODELS.items()}
 
 
 def _suggest(name, known):

@@ -60,7 +60,8 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
         ``split(data, seed) -> (train, test)``. It is not part of the run key:
         use a different ``out`` for a different split.
     progress : bool
-        tqdm bars for runs (and epochs, when runs execute in this process).
+        tqdm bars for runs (and epochs, when runs execute in this process)
+        on a terminal or in a notebook; elsewhere one line per finished run.
     errors : "warn" or "raise"
         A run that raises (in Ray: after ``max_retries`` retries) is, with
         "warn", reported in a RuntimeWarning and in
@@ -110,23 +111,22 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
         elif n_jobs > 1 and len(pending) > 1:
             stream = _pool_stream(pending, by_name, k, metrics, split, n_jobs, errors)
         else:
-            stream = _local_stream(pending, by_name, k, metrics, split, progress, errors)
+            # epoch bars nest inside the run bar only where it is drawn live
+            stream = _local_stream(pending, by_name, k, metrics, split,
+                                   progress and bar.live, errors)
         for r, rows, error in stream:
             if error is not None:
                 failed.append({**r.describe(), "error": error})
-                if bar is not None:
-                    bar.set_postfix(failed=len(failed), refresh=False)
+                bar.step(f"{_label(r)} failed: {error}", postfix={"failed": len(failed)})
             else:
                 if store is not None:
                     store.append(rows)
                 new_rows.extend(rows)
                 if on_result is not None:
                     on_result(pd.DataFrame(rows, columns=COLUMNS))
-            if bar is not None:
-                bar.update(1)
+                bar.step(f"{_label(r)} {_headline(rows)}")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if failed:
         lines = "; ".join(f"{f['dataset']}/{f['model']}/{f['sampler']} {f['params']} "
                           f"seed {f['seed']}: {f['error']}" for f in failed)
@@ -155,10 +155,23 @@ def _frame(rows) -> pd.DataFrame:
 
 
 def _bar(total, initial, enabled):
-    if not enabled or total == 0:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, desc="runs", unit="run")
+    """A live bar over runs on a terminal or in a notebook; elsewhere (logs,
+    pipes) one line per finished run."""
+    from .._progress import Progress
+    return Progress(total, "runs", unit="run", enabled=enabled and total > 0, initial=initial)
+
+
+def _label(r) -> str:
+    return f"{r.dataset} {r.config.model}+{r.config.sampler} {r.config.params} seed {r.seed}"
+
+
+def _headline(rows) -> str:
+    """The first metric of a finished run and its fit time, for its log line."""
+    if not rows:
+        return "done"
+    first = rows[0]
+    what = first["metric"] + (f"@{first['k']}" if first["k"] is not None else "")
+    return f"{what} {first['value']:.4f}, fit {first['fit_seconds']:.1f}s"
 
 
 def _describe_error(exc) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 from .._optim import OPTIMIZERS, make_optim
 from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
+from ..search_space import LogUniform
 from ..samplers.base import as_csr, check_users, positives_of
 from . import _train
 
@@ -94,6 +95,10 @@ class FactorModel:
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
         shuffle=True, seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
     )
+    #: What ``rs.tune`` searches (the sampler adds its own); epochs come from
+    #: early stopping, factors stay fixed unless a search asks for them.
+    search_space = {"learning_rate": LogUniform(0.005, 0.3),
+                    "regularization": LogUniform(1e-4, 0.3)}
 
     def __init__(self, **params):
         unknown = set(params) - set(self._defaults)

@@ -3,6 +3,7 @@ positives and sampled negatives, maximising ln sigma(x_ui) + ln(1 - sigma(x_uj))
 This is the base learner of NBPO (Yu & Qin, SIGIR 2020)."""
 from .base import FactorModel
 from ..samplers import NBPO as NBPOSampler
+from ..search_space import LogUniform
 
 
 class BPO(FactorModel):
@@ -34,3 +35,6 @@ class NBPO(BPO):
         init_scale=1.0 / 50 ** 0.5, optimizer="batch", batch_size=5000,
         learning_rate_decay=0.99, clip_sigmoid=10.0,
     )
+    # the batch optimizer steps once per 5,000 summed gradients: larger decay
+    search_space = {"learning_rate": LogUniform(0.005, 0.2),
+                    "regularization": LogUniform(0.01, 10.0)}

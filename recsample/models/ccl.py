@@ -1,6 +1,7 @@
 """Matrix factorisation trained with the cosine contrastive loss of SimpleX
 (Mao et al., CIKM 2021); see :mod:`recsample.losses.ccl`."""
 from ..losses import CCLLoss
+from ..search_space import LogUniform, Uniform
 from .base import FactorModel, _check_number
 from .group import GroupModel
 
@@ -18,6 +19,9 @@ class CCL(GroupModel):
         + FactorModel.__doc__.split("\n\n", 1)[1])
     loss = "ccl"
     _defaults = dict(GroupModel._defaults, margin=0.8, negative_weight=None, similarity="cosine")
+
+    search_space = dict(GroupModel.search_space, margin=Uniform(0.0, 1.0),
+                        negative_weight=LogUniform(1.0, 1000.0))
 
     def _validated_loss(self) -> dict:
         p = super()._validated_loss()

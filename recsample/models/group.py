@@ -1,4 +1,5 @@
 """What the trainers over one positive and N negatives share."""
+from ..search_space import IntRange, LogUniform
 from .base import FactorModel, _check_number
 
 
@@ -9,6 +10,11 @@ class GroupModel(FactorModel):
 
     _defaults = dict(FactorModel._defaults, negatives=256, group_size=1, use_bias=False,
                      optimizer="adam", learning_rate=0.001, regularization=0.0)
+
+    # adaptive step sizes (Adam, Adagrad): rates well below SGD's
+    search_space = {"learning_rate": LogUniform(1e-3, 0.1),
+                    "regularization": LogUniform(1e-6, 1e-2),
+                    "group_size": IntRange(1, 32, log=True)}
 
     def _validated_loss(self) -> dict:
         return {"group_size": _check_number("group_size", self.group_size, low=1, integer=True)}

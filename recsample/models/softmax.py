@@ -2,6 +2,7 @@
 against N sampled negatives, temperature t, and the logQ correction
 (Yi et al., RecSys 2019) on or off; see :mod:`recsample.losses.softmax`."""
 from ..losses import SoftmaxLoss
+from ..search_space import LogUniform
 from .base import FactorModel, _check_number
 from .group import GroupModel
 
@@ -20,6 +21,8 @@ class Softmax(GroupModel):
         + FactorModel.__doc__.split("\n\n", 1)[1])
     loss = "softmax"
     _defaults = dict(GroupModel._defaults, temperature=0.1, logq=True, similarity="cosine")
+
+    search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 
     def _validated_loss(self) -> dict:
         p = super()._validated_loss()

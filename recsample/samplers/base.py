@@ -379,6 +379,9 @@ class Sampler:
     name = "base"
     needs_model = False
     learns = False
+    #: Ranges ``rs.tune`` searches for this sampler's parameters (see
+    #: recsample.search_space); empty for a sampler without any.
+    search_space = {}
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         """Build the compiled state for ``train`` (Interactions or CSR).

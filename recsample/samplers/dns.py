@@ -9,6 +9,7 @@ from numba import njit, types
 
 from .._intrinsics import frame_array
 from .._rng import frame_word, next_float, next_int
+from ..search_space import IntRange
 from .base import _FAST, Sampler, draw, implements, is_positive, nth_negative
 
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
@@ -103,6 +104,7 @@ class DNS(Sampler):
 
     name = "dns"
     needs_model = True
+    search_space = {"candidates": IntRange(2, 64, log=True)}
 
     def __init__(self, candidates: int = 16, temperature: float | None = None):
         self.candidates = candidates

@@ -28,6 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ..search_space import LogUniform
 from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch, implements,
                    log_sigmoid, pair_loss, pair_step, sigmoid, uniform_negative)
 
@@ -164,6 +165,8 @@ class NBPO(Sampler):
 
     name = "nbpo"
     learns = True
+    # the paper's 5 is for the batch optimizer; per-pair SGD wants far less
+    search_space = {"lambda_phi": LogUniform(1e-3, 10.0)}
 
     def __init__(self, flip_factors: int | None = None, lambda_phi: float = 5.0,
                  init_scale: float = 5.0):

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from .._rng import next_float
+from ..search_space import Uniform
 from .base import Sampler, as_csr, draw, implements, is_positive, log_q
 
 PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free"])
@@ -134,6 +135,7 @@ class Popularity(Sampler):
     """
 
     name = "popularity"
+    search_space = {"alpha": Uniform(0.0, 1.0)}
 
     def __init__(self, alpha: float = 0.75):
         self.alpha = alpha

@@ -1,0 +1,90 @@
+"""What the reference models share: sklearn-style parameters and recommend.
+
+A baseline ranks users by ``score_block(users) -> (len(users), n_items)``
+scores. It keeps the interface of the factor models where it can: ``fit``
+returns self, ``recommend(users, k, exclude)`` gives (items, scores) best
+first with ties to the lower item index, and ``rs.evaluate`` takes it either
+through ``user_factors``/``item_factors`` (popularity, ALS) or as a callable
+``model(user_ids) -> scores`` (EASE, whose user side is the data itself).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..samplers.base import as_csr, check_users
+
+__all__ = ["Baseline"]
+
+
+class Baseline:
+    """Base of the reference models. Subclasses set ``_defaults`` (their
+    constructor parameters), ``search_space`` (what ``rs.tune`` searches) and
+    implement ``fit`` and ``score_block``."""
+
+    _defaults: dict = {}
+    search_space: dict = {}
+
+    def __init__(self, **params):
+        unknown = set(params) - set(self._defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown parameters {sorted(unknown)}; "
+                            f"valid ones are {sorted(self._defaults)}")
+        for key, default in self._defaults.items():
+            setattr(self, key, params.get(key, default))
+        self.n_users_ = self.n_items_ = None
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in self._defaults}
+
+    def set_params(self, **params):
+        for key, value in params.items():
+            if key not in self._defaults:
+                raise ValueError(f"unknown parameter {key!r} for {type(self).__name__}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        changed = {k: v for k, v in self.get_params().items() if v != self._defaults[k]}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.n_items_ is not None
+
+    def _require_fitted(self):
+        if not self.is_fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: "
+                               "call fit(train) first")
+
+    def _train_matrix(self, train):
+        m = as_csr(train, "train")
+        if m.nnz == 0:
+            raise ValueError("train has no interactions")
+        self.n_users_, self.n_items_ = m.shape
+        return m
+
+    def score_block(self, users) -> np.ndarray:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def recommend(self, users, k=10, exclude=None, block=1024):
+        """Top-``k`` items per user, best first: (items, scores) of shape
+        (len(users), k), as ``FactorModel.recommend``; ``exclude`` removes
+        items (usually the training data); short rows are padded with -1/-inf."""
+        from ..evaluation.topk import topk_scores
+        self._require_fitted()
+        users = check_users(users, self.n_users_)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        if exclude is not None:
+            exclude = as_csr(exclude, "exclude")
+            if exclude.shape != (self.n_users_, self.n_items_):
+                raise ValueError(f"exclude has shape {exclude.shape}, the model has "
+                                 f"{(self.n_users_, self.n_items_)}")
+        items = np.empty((len(users), int(k)), dtype=np.int64)
+        scores = np.empty((len(users), int(k)), dtype=np.float32)
+        for start in range(0, len(users), block):
+            part = users[start:start + block]
+            ex = exclude[part] if exclude is not None else None
+            it, sc = topk_scores(self.score_block(part), int(k), ex)
+            items[start:start + len(part)], scores[start:start + len(part)] = it, sc
+        return items, scores
