@@ -125,7 +125,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size,
                             prefetch_row(pos.indices, a + 2 * q)
                             prefetch_row(pos.indices, a + 3 * q)
             for _ in range(negatives):
-                j = draw(state, pos, u, U, V, rng)
+                j = draw(state, pos, u, i, U, V, rng)
                 if j < 0:
                     skipped += 1
                     break

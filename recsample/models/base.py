@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from ..samplers import get_sampler
-from ..samplers.base import LOSSES, as_csr, check_users, positives_of
+from ..samplers.base import LOSSES, as_csr, check_users, positives_of, run_refresh
 from . import _train
 
 #: Blocks of positives per random stream. Fixed (not tied to the thread count)
@@ -234,6 +234,10 @@ class FactorModel:
             rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
+        # blocks between two refreshes of the sampler's state (all: once per epoch)
+        interval = int(sampler.refresh_interval(state))
+        per_refresh = (max(1, -(-interval // (block_size * p["negatives"]))) if interval > 0
+                       else n_blocks)
         if batch:
             dU, dV = np.zeros_like(U), np.zeros_like(V)
         else:
@@ -262,6 +266,8 @@ class FactorModel:
                     if self.shuffle:
                         rng.shuffle(order)
                     for blk in range(n_blocks):
+                        if blk % per_refresh == 0:
+                            run_refresh(state, pos, U, V, p["seed"], epoch, False)
                         _train.run_blocks(
                             state, loss, pos, order,
                             np.array([blk], dtype=np.int64), block_size, U, V, dU, dV, k,
@@ -277,12 +283,15 @@ class FactorModel:
                         blocks = rng.permutation(n_blocks).astype(np.int64)
                     else:
                         blocks = np.arange(n_blocks, dtype=np.int64)
-                    _train.run_blocks(
-                        state, loss, pos, order, blocks,
-                        block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
-                        p["user_regularization"], p["item_regularization"],
-                        p["bias_regularization"], p["clip_sigmoid"], False, self.shuffle,
-                        p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
+                    for first in range(0, n_blocks, per_refresh):
+                        run_refresh(state, pos, U, V, p["seed"], epoch, False)
+                        _train.run_blocks(
+                            state, loss, pos, order, blocks[first:first + per_refresh],
+                            block_size, U, V, dU, dV, k, self.use_bias, p["negatives"], lr,
+                            p["user_regularization"], p["item_regularization"],
+                            p["bias_regularization"], p["clip_sigmoid"], False, self.shuffle,
+                            p["seed"], epoch, loss_out, pairs_out, sampled_out, skipped_out)
+                run_refresh(state, pos, U, V, p["seed"], epoch, True)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(
