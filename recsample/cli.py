@@ -17,7 +17,7 @@ from pathlib import Path
 __all__ = ["main", "build_parser", "UsageError", "COMPARE_DEFAULTS"]
 
 MODEL_NAMES = ("bpr", "bpo", "nbpo")
-SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo")
+SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo", "warp", "aobpr", "srns", "importance")
 ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "auc", "coverage")
 #: lambda_phi of the NBPO sampler under SGD training (its own default, 5, is
 #: the paper's value for the batch optimizer and over-regularises per-pair steps)

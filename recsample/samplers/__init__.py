@@ -12,11 +12,12 @@ from .dns import DNS
 from .nbpo import NBPO
 from .warp import WARP
 from .aobpr import AOBPR
+from .srns import SRNS
 
-SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR)}
+SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS)}
 
-__all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SAMPLERS",
-           "get_sampler"]
+__all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SRNS",
+           "SAMPLERS", "get_sampler"]
 
 
 def get_sampler(sampler) -> Sampler:
