@@ -13,11 +13,13 @@ from .nbpo import NBPO
 from .warp import WARP
 from .aobpr import AOBPR
 from .srns import SRNS
+from .importance import Importance
 
-SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS)}
+SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS,
+                                      Importance)}
 
 __all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SRNS",
-           "SAMPLERS", "get_sampler"]
+           "Importance", "SAMPLERS", "get_sampler"]
 
 
 def get_sampler(sampler) -> Sampler:

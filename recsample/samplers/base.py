@@ -428,6 +428,15 @@ def sample_users(state, pos, users, items, U, V, seed):
 
 
 @state_kernel()
+def log_q_users(state, pos, users, items):
+    """``log_q`` for aligned arrays of users and items (for inspection and tests)."""
+    out = np.empty(users.shape[0])
+    for t in range(users.shape[0]):
+        out[t] = log_q(state, pos, users[t], items[t])
+    return out
+
+
+@state_kernel()
 def run_refresh(state, pos, U, V, seed, epoch, end_of_epoch):
     """The trainers' entry point to the ``refresh`` hook."""
     refresh(state, pos, U, V, seed, epoch, end_of_epoch)
