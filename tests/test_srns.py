@@ -35,7 +35,9 @@ def setup():
 
 
 def prepared(m, records, alpha, warmup=0.0, subset=2):
-    state = SRNS(memory=4, subset=subset, alpha=alpha, warmup=warmup, history=3).prepare(m)
+    # fresh=0: the memory stays as set for the whole run of draws
+    state = SRNS(memory=4, fresh=0, subset=subset, alpha=alpha, warmup=warmup,
+                 history=3).prepare(m)
     state.items[0] = [1, 2, 3, 4]
     state.records[0] = records
     state.counts[0] = 3
@@ -89,39 +91,65 @@ def test_spread_weight_ramps_up_over_the_warmup_epochs(setup):
     assert stats.chisquare(counts[keep], expected[keep] * n).pvalue > P_MIN
 
 
-def test_epoch_end_records_scores_and_keeps_the_best_scored_at_low_temperature():
+def test_epoch_end_records_the_scores_of_memory_and_positives():
     rng = np.random.default_rng(0)
     m = sp.random(30, 200, density=0.05, format="csr", random_state=1)
     m.data[:] = 1
     U = rng.normal(size=(30, 4)).astype(np.float32)
     V = rng.normal(size=(200, 4)).astype(np.float32)
-    state = SRNS(memory=6, fresh=10, temperature=1e-6).prepare(m, seed=2)
-    before = state.items.copy()
+    state = SRNS(memory=6).prepare(m, seed=2)
     pos = positives_of(m)
-    run_refresh(state, pos, U, V, 5, 0, True)
+    for epoch in range(2):
+        run_refresh(state, pos, U, V, 5, epoch, True)
+        V *= 2.0   # new scores for the second record
     scores = U @ V.T
-    assert state.epochs_done[0] == 1
+    assert state.epochs_done[0] == 2
     for u in range(30):
-        np.testing.assert_allclose(state.pos_records[m.indptr[u]:m.indptr[u + 1], 0],
-                                   scores[u, m.indices[m.indptr[u]:m.indptr[u + 1]]], rtol=1e-5)
-        # the kept items are the 6 best of old memory + fresh ones: an old item
-        # scoring above the weakest kept one is kept; no positive enters
-        kept = state.items[u]
-        assert not set(kept) & set(m.indices[m.indptr[u]:m.indptr[u + 1]])
-        weakest = scores[u, kept].min()
-        for item in before[u]:
-            if scores[u, item] > weakest + 1e-6:
-                assert item in kept
-        # an item kept from the memory carries its record, a fresh one starts empty
-        for k, item in enumerate(kept):
-            assert state.counts[u, k] in (0, 1)
-            if state.counts[u, k] == 1:
-                assert item in before[u]
-                assert np.isclose(state.records[u, k, 0], scores[u, item], rtol=1e-5)
+        row = m.indices[m.indptr[u]:m.indptr[u + 1]]
+        assert not set(state.items[u]) & set(row)
+        for ring, scale in ((0, 0.25), (1, 0.5)):
+            np.testing.assert_allclose(state.pos_records[m.indptr[u]:m.indptr[u + 1], ring],
+                                       scale * scores[u, row], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(state.records[u, :, ring],
+                                       scale * scores[u, state.items[u]], rtol=1e-5, atol=1e-6)
+        assert (state.counts[u] == 2).all()
+
+
+def test_a_fresh_item_takes_the_compared_slot_with_softmax_probability():
+    # memory 1-4 (scores 1.0, 0.8, 0.5, -1.0), one slot compared, one fresh
+    # uniform non-positive (items 1-7): it replaces the slot with probability
+    # e^(x_j / t) / (e^(x_j / t) + e^(x_k / t)); item 5-7 score 0
+    m = sp.csr_matrix(([1.0], ([0], [0])), shape=(1, 8))
+    x = np.array([0.0, 1.0, 0.8, 0.5, -1.0, 0.0, 0.0, 0.0])
+    U = np.ones((1, 1), dtype=np.float32)
+    V = x[:, None].astype(np.float32)
+    t = 0.5
+    outcomes = {}
+    trials = 20_000
+    for seed in range(trials):
+        state = SRNS(memory=4, fresh=1, subset=1, temperature=t).prepare(m)
+        state.items[0] = [1, 2, 3, 4]
+        sample_users(state, positives_of(m), np.zeros(1, np.int64), np.zeros(1, np.int64),
+                     U, V, np.uint64(seed))
+        changed = tuple(int(a) for a in state.items[0])
+        outcomes[changed] = outcomes.get(changed, 0) + 1
+    expected = {}
+    for k in range(4):
+        for j in range(1, 8):
+            take = 1.0 / (1.0 + np.exp((x[1 + k] - x[j]) / t))
+            after = [1, 2, 3, 4]
+            after[k] = j
+            expected[tuple(after)] = expected.get(tuple(after), 0.0) + take / 28
+            expected[(1, 2, 3, 4)] = expected.get((1, 2, 3, 4), 0.0) + (1 - take) / 28
+    assert set(outcomes) <= set(expected)
+    keys = sorted(expected)
+    observed = np.array([outcomes.get(key, 0) for key in keys])
+    probs = np.array([expected[key] for key in keys])
+    assert stats.chisquare(observed, probs * trials).pvalue > P_MIN
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(memory=0), "memory"), (dict(fresh=-1), "fresh"), (dict(subset=0), "subset"),
+    (dict(memory=0), "memory"), (dict(fresh=-1), "fresh"), (dict(fresh=None), "fresh"), (dict(subset=0), "subset"),
     (dict(subset=65), "subset"), (dict(alpha=-0.1), "alpha"), (dict(warmup=float("inf")), "warmup"),
     (dict(history=1), "history"), (dict(temperature=0.0), "temperature"),
 ])
