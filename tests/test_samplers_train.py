@@ -57,7 +57,9 @@ def _most_popular_ndcg(train, test):
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_trains_past_popularity_on_movielens(movielens_split, trainer, name):
     train, test = movielens_split
-    model = trainer(factors=32, epochs=12, sampler=SAMPLERS[name](), seed=0,
+    # WARP's weights reach L(n_neg) ~ 9.7 here: its steps are that much longer
+    lr = 0.01 if name == "warp" else 0.05
+    model = trainer(factors=32, epochs=12, learning_rate=lr, sampler=SAMPLERS[name](), seed=0,
                     n_threads=1).fit(train, progress=False)
     assert np.isfinite(model.history_[-1]["loss"])
     report = rs.evaluate(model, test, train=train, k=(10,), metrics=("ndcg",))
@@ -80,6 +82,23 @@ def test_trains_with_two_threads(movielens_split, name):
     model = rs.BPR(factors=8, epochs=2, sampler=SAMPLERS[name](), seed=0,
                    n_threads=2).fit(train, progress=False)
     assert model.history_[-1]["pairs"] == train.nnz
+
+
+def test_srns_memory_moves_on_during_training(movielens_split):
+    train, _ = movielens_split
+    sampler = SRNS()
+    model = rs.BPR(factors=8, epochs=1, sampler=sampler, seed=0, n_threads=1).fit(
+        train, progress=False)
+    start = sampler.prepare(train, seed=0).items
+    assert (model.sampler_state_.items != start).mean() > 0.5
+
+
+def test_warp_weights_reach_the_gradient_in_training(movielens_split):
+    # with every pair weighted 0 the reported loss would be 0
+    train, _ = movielens_split
+    model = rs.BPR(factors=8, epochs=1, learning_rate=0.01, sampler=WARP(), seed=0,
+                   n_threads=1).fit(train, progress=False)
+    assert model.history_[0]["loss"] > 1.0
 
 
 def test_names_work_as_sampler_argument_and_in_the_cli(movielens_split):

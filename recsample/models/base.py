@@ -48,7 +48,8 @@ class FactorModel:
     negatives : int
         Negatives drawn per positive; each gives one (i, j) pair.
     sampler : str or Sampler
-        "uniform", "popularity", "dns", "nbpo" or an instance.
+        A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
+        "dns", "nbpo", "warp", "aobpr", "srns", "importance") or an instance.
     use_bias : bool
         Learn an item bias (folded into the factors as an extra column).
     init : {"normal", "uniform"}

@@ -40,26 +40,33 @@ STRIDE = 8
 
 
 @njit(cache=True)
-def warp_negative(margin, max_draws, harmonic, pos, u, i, U, V, rng):
-    """(j, weight): the first margin violator among up to ``max_draws``
-    uniform non-positives and L(max(1, n_neg // draws)), or the last draw and 0."""
+def warp_negative(margin, max_draws, harmonic, weights, slot, pos, u, i, U, V, rng):
+    """The first margin violator among up to ``max_draws`` uniform
+    non-positives, its weight L(max(1, n_neg // draws)) stored in
+    weights[slot]; or the last draw, with weight 0.
+
+    The weight is stored here, in a function of its own: a store written
+    directly in the hook (inlined into the trainer's prange loop) into an
+    array held by the state was dropped (numba 0.68), a store in a called
+    function is kept."""
     n_neg = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
+    weights[slot] = 0.0
     if n_neg <= 0:
-        return -1, 0.0
+        return -1
     threshold = np.float64(dot(U, u, V, i)) - margin
     j = -1
     for d in range(1, max_draws + 1):
         j = uniform_negative(pos, u, rng)
         if np.float64(dot(U, u, V, j)) > threshold:
-            return j, harmonic[max(1, n_neg // d)]
-    return j, 0.0
+            weights[slot] = harmonic[max(1, n_neg // d)]
+            return j
+    return j
 
 
 @implements(draw, WARPState)
 def _draw_warp(state, pos, u, i, U, V, rng):
-    j, w = warp_negative(state.margin, state.max_draws, state.harmonic, pos, u, i, U, V, rng)
-    state.weights[numba.get_thread_id() * STRIDE] = w
-    return j
+    return warp_negative(state.margin, state.max_draws, state.harmonic, state.weights,
+                         numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
 
 
 @implements(pair_weight, WARPState)
