@@ -33,8 +33,9 @@ from collections import namedtuple
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
+from .._intrinsics import frame_array
 from .._rng import next_float
 from .base import (Sampler, as_csr, draw, implements, is_positive, refresh,
                    uniform_negative)
@@ -54,28 +55,38 @@ def geometric_rank(lam, n_items, u01):
     return min(r, n_items - 1)
 
 
+#: factor weights of one draw live in its frame when there are at most this many
+MAX_FRAME_FACTORS = 256
+_cumulative = frame_array(types.float64, MAX_FRAME_FACTORS)
+
+
 @njit(cache=True)
 def aobpr_negative(lam, order, spread, pos, u, U, rng):
     n_items = pos.n_items
     deg = pos.indptr[u + 1] - pos.indptr[u]
     if deg >= n_items:
         return -1
-    n_factors = min(order.shape[0], U.shape[1])
+    n_factors = min(order.shape[0], U.shape[1], MAX_FRAME_FACTORS)
+    # cumulative |u_f| sd_f, once per draw: a rejected item redraws only the search
+    cum = _cumulative()
     total = 0.0
     for f in range(n_factors):
         total += abs(np.float64(U[u, f])) * spread[f]
+        cum[f] = total
     if not total > 0.0:
         return uniform_negative(pos, u, rng)
     for _ in range(MAX_REJECTIONS):
         r = geometric_rank(lam, n_items, next_float(rng))
         target = next_float(rng) * total
-        f = n_factors - 1   # rounding can leave target >= the final sum
-        acc = 0.0
-        for g in range(n_factors):
-            acc += abs(np.float64(U[u, g])) * spread[g]
-            if target < acc:
-                f = g
-                break
+        lo = 0
+        hi = n_factors - 1   # rounding can leave target >= the final sum: the last factor
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if target < cum[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        f = lo
         j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
         if not is_positive(pos, u, j):
             return j
@@ -84,7 +95,7 @@ def aobpr_negative(lam, order, spread, pos, u, U, rng):
 
 @njit(cache=True, parallel=True)
 def rebuild_orderings(V, order, spread):
-    """order[f] = argsort of -V[:, f] (ties by item index), spread[f] = sd of V[:, f];
+    """order[f] = argsort of -V[:, f], spread[f] = sd of V[:, f];
     rows of ``order`` beyond V's columns get spread 0 and are never chosen."""
     n_items = V.shape[0]
     width = min(V.shape[1], order.shape[0])
@@ -101,7 +112,7 @@ def rebuild_orderings(V, order, spread):
             var += (col[j] - mean) ** 2
             col[j] = -col[j]
         spread[f] = math.sqrt(var / n_items)
-        order[f, :] = np.argsort(col, kind="mergesort")
+        order[f, :] = np.argsort(col)   # quicksort: deterministic, 2x mergesort here
 
 
 @implements(draw, AOBPRState)
@@ -118,6 +129,9 @@ def _refresh_aobpr(state, pos, U, V, seed, epoch, end_of_epoch):
 class AOBPR(Sampler):
     """Adaptive, context-dependent oversampling of items ranked high by the
     current model (see the module docstring).
+
+    At most 256 factor columns take part in the draw (the rest are never
+    chosen).
 
     Parameters
     ----------

@@ -53,6 +53,10 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     :class:`Uniform`, and for samplers that score uniform candidates (DNS,
     NBPO) the probability of the proposal they draw from.
 
+A hook that writes into an array of its state must write in a function it
+calls: a store in the hook's own body, inlined into the trainer's parallel
+loop, was dropped with numba 0.68 (WARP's weights, until moved).
+
 Stateless samplers need only ``draw``: the versions of ``pair_step``,
 ``pair_loss`` and ``end_batch`` below serve every state class that does not set the class
 attribute ``learns = True``. The trainer is compiled once per state type and

@@ -32,7 +32,8 @@ import numpy as np
 from numba import njit
 
 from .._rng import next_float
-from .base import (Sampler, as_csr, dot, draw, implements, log_q, uniform_negative)
+from .base import Sampler, as_csr, dot, draw, implements, log_q
+from .dns import dns_negative
 from .popularity import Popularity, popularity_negative
 
 #: the popularity arrays are those of PopularityState (empty for uniform q)
@@ -43,22 +44,20 @@ ImportanceState.has_log_q = True  # registers its own log_q below
 
 @njit(cache=True)
 def importance_negative(state, pos, u, U, V, rng):
+    """The popularity-proposal draw: C alias-table draws, Gumbel-max over
+    x_uc / t - ln w_c."""
     if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
         return -1
     best = -1
     best_key = -np.inf
     for _ in range(state.candidates):
-        if state.popular:
-            j = popularity_negative(state.prob, state.alias, state.weights, state.total,
-                                    pos, u, rng)
-            if j < 0:
-                return -1
-            # ln q(j) = ln w_j - ln(free mass of u); the second term is the same
-            # for every candidate and drops out of the softmax
-            correction = math.log(state.weights[j])
-        else:
-            j = uniform_negative(pos, u, rng)
-            correction = 0.0
+        j = popularity_negative(state.prob, state.alias, state.weights, state.total,
+                                pos, u, rng)
+        if j < 0:
+            return -1
+        # ln q(j) = ln w_j - ln(free mass of u); the second term is the same
+        # for every candidate and drops out of the softmax
+        correction = math.log(state.weights[j])
         g = next_float(rng)
         # Gumbel-max: argmax of logit + Gumbel noise is a softmax draw
         key = (np.float64(dot(U, u, V, j)) * state.inv_temperature - correction
@@ -71,7 +70,11 @@ def importance_negative(state, pos, u, U, V, rng):
 
 @implements(draw, ImportanceState)
 def _draw_importance(state, pos, u, i, U, V, rng):
-    return importance_negative(state, pos, u, U, V, rng)
+    if state.popular:
+        return importance_negative(state, pos, u, U, V, rng)
+    # uniform q: -ln q is the same for every candidate, and the draw is DNS's
+    # softmax over uniform candidates, whose chunked scoring is faster
+    return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
 
 
 @implements(log_q, ImportanceState)
