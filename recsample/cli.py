@@ -146,7 +146,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     """The full parser. The ``reproduce`` subcommands add their own options,
     imported only when ``argv`` asks for ``reproduce``."""
     parser = _Parser(prog="recsample", description=(
-        "Negative samplers (uniform, popularity, DNS, NBPO) for BPR/BPO, and full-ranking "
+        "Negative samplers (uniform, popularity, DNS, NBPO, WARP, AOBPR, SRNS, importance) "
+        "for BPR/BPO, and full-ranking "
         "evaluation, from the command line."))
     from ._version import __version__
     parser.add_argument("--version", action="version", version=f"recsample {__version__}")
