@@ -93,26 +93,60 @@ def aobpr_negative(lam, order, spread, pos, u, U, rng):
     return uniform_negative(pos, u, rng)
 
 
+@njit(cache=True)
+def _radix_order(keys, out):
+    """out = the indices 0..n-1 sorted by uint32 ``keys`` (ascending, ties by
+    index): four stable counting passes of 8 bits each, O(n)."""
+    n = keys.shape[0]
+    idx = np.arange(n).astype(np.int32)
+    tmp = np.empty(n, dtype=np.int32)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 32, 8):
+        count[:] = 0
+        for t in range(n):
+            count[((keys[idx[t]] >> np.uint32(shift)) & np.uint32(255)) + 1] += 1
+        for d in range(256):
+            count[d + 1] += count[d]
+        for t in range(n):
+            d = (keys[idx[t]] >> np.uint32(shift)) & np.uint32(255)
+            tmp[count[d]] = idx[t]
+            count[d] += 1
+        idx, tmp = tmp, idx
+    out[:] = idx
+
+
 @njit(cache=True, parallel=True)
 def rebuild_orderings(V, order, spread):
-    """order[f] = argsort of -V[:, f], spread[f] = sd of V[:, f];
-    rows of ``order`` beyond V's columns get spread 0 and are never chosen."""
+    """order[f] = the items by V[:, f], largest first (ties by item index);
+    spread[f] = sd of V[:, f]. Rows of ``order`` beyond V's columns get
+    spread 0 and are never chosen.
+
+    The float32 values are mapped to unsigned integers that sort the other
+    way round and radix-sorted: on 40,981 items x 65 columns (gowalla's
+    size) 0.14 s against 0.52 s for numba's argsort of the values, 2 threads.
+    The refreshes are most of what AOBPR costs beyond uniform sampling."""
     n_items = V.shape[0]
     width = min(V.shape[1], order.shape[0])
     spread[width:] = 0.0
     for f in prange(width):
-        col = np.empty(n_items)
+        col = np.empty(n_items, dtype=np.float32)
         mean = 0.0
         for j in range(n_items):
             col[j] = V[j, f]
-            mean += col[j]
+            mean += np.float64(col[j])
         mean /= n_items
         var = 0.0
         for j in range(n_items):
-            var += (col[j] - mean) ** 2
-            col[j] = -col[j]
+            var += (np.float64(col[j]) - mean) ** 2
         spread[f] = math.sqrt(var / n_items)
-        order[f, :] = np.argsort(col)   # quicksort: deterministic, 2x mergesort here
+        bits = col.view(np.uint32)
+        keys = np.empty(n_items, dtype=np.uint32)
+        for j in range(n_items):
+            b = bits[j]
+            # IEEE bits made to sort as the values do, then flipped: largest first
+            b = ~b if b >> np.uint32(31) else b | np.uint32(0x80000000)
+            keys[j] = ~b
+        _radix_order(keys, order[f])
 
 
 @implements(draw, AOBPRState)
