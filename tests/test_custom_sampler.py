@@ -12,7 +12,7 @@ LastFreeState = namedtuple("LastFreeState", [])
 
 
 @implements(draw, LastFreeState)
-def _draw_last_free(state, pos, u, U, V, rng):
+def _draw_last_free(state, pos, u, i, U, V, rng):
     for j in range(pos.n_items - 1, -1, -1):
         if not is_positive(pos, u, j):
             return j

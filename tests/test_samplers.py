@@ -233,9 +233,12 @@ def test_membership_bitmap_and_row_bisection_give_identical_draws(movielens, sam
     U = rng.normal(size=(m.shape[0], 4)).astype(np.float32)
     V = rng.normal(size=(m.shape[1], 4)).astype(np.float32)
     users = rng.integers(0, m.shape[0], size=200_000)
+    no_positive = np.full(users.shape[0], -1)
     state = sampler.prepare(m, n_factors=4, seed=0)
-    with_bits = sample_users(state, positives_of(m, bitmap=True), users, U, V, np.uint64(3))
-    without = sample_users(state, positives_of(m, bitmap=False), users, U, V, np.uint64(3))
+    with_bits = sample_users(state, positives_of(m, bitmap=True), users, no_positive, U, V,
+                             np.uint64(3))
+    without = sample_users(state, positives_of(m, bitmap=False), users, no_positive, U, V,
+                           np.uint64(3))
     np.testing.assert_array_equal(with_bits, without)
 
 

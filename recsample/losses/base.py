@@ -11,7 +11,10 @@ at most ``group_size`` long. It hands every unit to the generic
   can reweight the pair and learn), and one optimizer step per pair.
 * **group losses** (sampled softmax, CCL): a unit is up to ``group_size``
   positives of one user and N negatives drawn *once for the unit* from the
-  sampler (``draw``, and ``log_q`` for the logQ correction). All their scores
+  sampler (``draw``, given the unit's first positive, and ``log_q`` for the
+  logQ correction). A sampler's per-pair hooks (``pair_step``,
+  ``pair_weight``: NBPO's flip model, WARP's rank weight) belong to pairs and
+  are not called for groups; such a sampler's draw still serves. All their scores
   are computed, the loss file's :func:`group_gradients` turns them into
   derivatives, and those are taken back through the similarity (dot or
   cosine) to the factor rows, each row moved once by the optimizer.
@@ -229,10 +232,11 @@ def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch)
     def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
         items = scratch[0]
         u = order[a] >> 32
+        first = order[a] & 0xFFFFFFFF  # the positive a draw that reads one is given
         n_pos = b - a
         n_neg = hp.negatives
         for n in range(n_neg):
-            j = draw(state, pos, u, U, V, rng)
+            j = draw(state, pos, u, first, U, V, rng)
             if j < 0:
                 return 0.0, 0, 0, n_pos
             items[n_pos + n] = j

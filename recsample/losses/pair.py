@@ -110,7 +110,7 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
         skipped = 0
         accumulate = opt.kind == BATCH
         for _ in range(hp.negatives):
-            j = draw(state, pos, u, U, V, rng)
+            j = draw(state, pos, u, i, U, V, rng)
             if j < 0:
                 skipped += 1
                 break

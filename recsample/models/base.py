@@ -11,7 +11,7 @@ from .._optim import OPTIMIZERS, make_optim
 from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
 from ..search_space import LogUniform
-from ..samplers.base import as_csr, check_users, positives_of
+from ..samplers.base import as_csr, check_users, positives_of, run_refresh
 from . import _train
 
 #: Blocks of positives per random stream. Fixed (not tied to the thread count)
@@ -51,7 +51,8 @@ class FactorModel:
     negatives : int
         Negatives drawn per positive; each gives one (i, j) pair.
     sampler : str or Sampler
-        "uniform", "popularity", "dns", "nbpo" or an instance.
+        A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
+        "dns", "nbpo", "warp", "aobpr", "srns", "importance") or an instance.
     use_bias : bool
         Learn an item bias (folded into the factors as an extra column).
     similarity : {"dot", "cosine"}
@@ -281,6 +282,10 @@ class FactorModel:
         n_blocks = (matrix.nnz + block_size - 1) // block_size
         opt = make_optim(self.optimizer, U, V)
         out = np.zeros((n_blocks, 4))
+        # blocks between two refreshes of the sampler's state (all: once per epoch)
+        interval = int(sampler.refresh_interval(state))
+        per_refresh = (max(1, -(-interval // (block_size * p["negatives"]))) if interval > 0
+                       else n_blocks)
         self._user_factors, self._item_factors = U, V
         self.sampler_state_ = state
         self.sampler_ = sampler
@@ -309,6 +314,8 @@ class FactorModel:
                     if self.shuffle and not grouped:
                         rng.shuffle(order)
                     for blk in range(n_blocks):
+                        if blk % per_refresh == 0:
+                            run_refresh(state, pos, U, V, p["seed"], epoch, False)
                         _train.run_blocks(state, loss, pos, order, np.array([blk], dtype=np.int64),
                                           block_size, U, V, opt, hp, group_size, False,
                                           p["seed"], epoch, out)
@@ -320,9 +327,12 @@ class FactorModel:
                         blocks = rng.permutation(n_blocks).astype(np.int64)
                     else:
                         blocks = np.arange(n_blocks, dtype=np.int64)
-                    _train.run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp,
-                                      group_size, self.shuffle and not grouped, p["seed"],
-                                      epoch, out)
+                    for first in range(0, n_blocks, per_refresh):
+                        run_refresh(state, pos, U, V, p["seed"], epoch, False)
+                        _train.run_blocks(state, loss, pos, order, blocks[first:first + per_refresh],
+                                          block_size, U, V, opt, hp, group_size,
+                                          self.shuffle and not grouped, p["seed"], epoch, out)
+                run_refresh(state, pos, U, V, p["seed"], epoch, True)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(

@@ -10,10 +10,16 @@ from .uniform import Uniform
 from .popularity import Popularity
 from .dns import DNS
 from .nbpo import NBPO
+from .warp import WARP
+from .aobpr import AOBPR
+from .srns import SRNS
+from .importance import Importance
 
-SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO)}
+SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS,
+                                      Importance)}
 
-__all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "SAMPLERS", "get_sampler"]
+__all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SRNS",
+           "Importance", "SAMPLERS", "get_sampler"]
 
 
 def get_sampler(sampler) -> Sampler:

@@ -1,17 +1,27 @@
-"""The sampler contract: one state type per sampler, three compiled hooks.
+"""The sampler contract: one state type per sampler, a few compiled hooks.
 
 A sampler is a small Python object (its parameters) that prepares a *state*
 from the training data: an instance of its own ``namedtuple`` class holding
-plain numbers and arrays. The trainers' compiled loop calls three generic
+plain numbers and arrays. The trainers' compiled loop calls generic
 functions on that state; each sampler file registers its own versions of them
 with :func:`numba.extending.overload`, keyed on the state's class:
 
-``draw(state, pos, u, U, V, rng) -> j``
-    One negative item for user ``u`` (never a training positive of ``u``), or
-    ``-1`` when ``u`` has no item left to draw. ``pos`` holds the training
-    positives (:class:`Positives`; test membership with :func:`is_positive`),
-    ``U``/``V`` are the current user/item factors (a folded item-bias column
-    included), ``rng`` the block's random stream (see :mod:`recsample._rng`).
+``draw(state, pos, u, i, U, V, rng) -> j``
+    One negative item for user ``u`` drawn for the positive ``i`` (never a
+    training positive of ``u``), or ``-1`` when ``u`` has no item left to
+    draw. ``pos`` holds the training positives (:class:`Positives`; test
+    membership with :func:`is_positive`), ``U``/``V`` are the current
+    user/item factors (a folded item-bias column included), ``rng`` the
+    block's random stream (see :mod:`recsample._rng`). ``i`` is ``-1`` when
+    the draw is for no particular positive (``Sampler.sample`` without
+    ``positives=``); samplers that compare against x_ui (WARP) need it.
+
+``pair_weight(state, u, i, j) -> float``
+    A multiplier of the pair's objective (and so of both its derivatives),
+    called right after ``draw`` returned ``j`` in the same thread; 1 unless a
+    sampler registers its own (WARP: L(rank estimate)). It is applied by the
+    default ``pair_step``/``pair_loss`` below, so any pair loss gets it; a
+    weight is a property of the *draw*, unlike a learning ``pair_step``.
 
 ``pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate) -> (g_i, g_j)``
     The derivatives of the pair's objective with respect to the scores
@@ -27,6 +37,14 @@ with :func:`numba.extending.overload`, keyed on the state's class:
 ``end_batch(state, lr)``
     Applies accumulated gradients of a learning sampler (batch optimizer).
 
+``refresh(state, pos, U, V, seed, epoch, end_of_epoch)``
+    Rebuilds whatever a sampler derives from the whole model (AOBPR's
+    per-factor orderings, SRNS's candidate memory). The trainer calls it with
+    ``end_of_epoch=False`` before the first draw of every epoch and then
+    after every ``Sampler.refresh_interval(state)`` draws (when that is
+    positive), and with ``end_of_epoch=True`` after the epoch's last draw.
+    No-op unless the state class sets ``refreshes = True``.
+
 ``log_q(state, pos, u, j) -> float``
     ln of the probability that one ``draw`` for user ``u`` returns ``j``; the
     sampled-softmax loss subtracts it from the negative's logit (the logQ
@@ -34,6 +52,10 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     taken as uniform over the user's non-positives: exact for
     :class:`Uniform`, and for samplers that score uniform candidates (DNS,
     NBPO) the probability of the proposal they draw from.
+
+A hook that writes into an array of its state must write in a function it
+calls: a store in the hook's own body, inlined into the trainer's parallel
+loop, was dropped with numba 0.68 (WARP's weights, until moved).
 
 Stateless samplers need only ``draw``: the versions of ``pair_step``,
 ``pair_loss`` and ``end_batch`` below serve every state class that does not set the class
@@ -46,6 +68,7 @@ import inspect
 import math
 from collections import namedtuple
 
+import numba
 import numpy as np
 from numba import njit
 from numba.extending import overload
@@ -58,9 +81,19 @@ LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
 
 
 # --------------------------------------------------------------- generic hooks
-def draw(state, pos, u, U, V, rng):  # pragma: no cover - compiled only
+def draw(state, pos, u, i, U, V, rng):  # pragma: no cover - compiled only
     """Generic negative draw; each sampler registers an implementation."""
     raise NotImplementedError("draw() is only callable from compiled code")
+
+
+def pair_weight(state, u, i, j):  # pragma: no cover
+    """Generic per-pair weight of the last draw; see the module docstring."""
+    raise NotImplementedError("pair_weight() is only callable from compiled code")
+
+
+def refresh(state, pos, U, V, seed, epoch, end_of_epoch):  # pragma: no cover
+    """Generic whole-model refresh of a sampler's state; see the module docstring."""
+    raise NotImplementedError("refresh() is only callable from compiled code")
 
 
 def pair_step(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):  # pragma: no cover
@@ -88,7 +121,7 @@ def implements(hook, state_class):
     for states of ``state_class`` (a sampler's own namedtuple class)::
 
         @implements(draw, UniformState)
-        def _draw(state, pos, u, U, V, rng):
+        def _draw(state, pos, u, i, U, V, rng):
             return uniform_negative(pos, u, rng)
 
     The function keeps the hook's signature; numba compiles it into every
@@ -121,6 +154,10 @@ def state_kernel(parallel=False, **options):
         fresh = njit(cache=False, parallel=parallel, **options)(fn)
 
         def call(state, *args):
+            # a kernel loaded from the disk cache that calls numba.get_thread_id()
+            # (per-thread scratch of DNS(M, N), WARP) crashes unless the
+            # threading layer is up; this starts it (a no-op after the first call)
+            numba.get_num_threads()
             own = type(state).__module__.startswith("recsample.")
             return (cached if own else fresh)(state, *args)
         call.cached = cached
@@ -132,8 +169,22 @@ def state_kernel(parallel=False, **options):
     return wrap
 
 
+def _flag(state, name) -> bool:
+    return bool(getattr(getattr(state, "instance_class", None), name, False))
+
+
 def _learns(state) -> bool:
-    return bool(getattr(getattr(state, "instance_class", None), "learns", False))
+    return _flag(state, "learns")
+
+
+@overload(pair_weight, inline="always")
+def _pair_weight_one(state, u, i, j):
+    if _flag(state, "weighs"):
+        return None
+
+    def impl(state, u, i, j):
+        return 1.0  # a constant: LLVM folds the multiplication away
+    return impl
 
 
 @overload(pair_step)
@@ -142,7 +193,9 @@ def _pair_step_fixed(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
         return None
 
     def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
-        return loss_gradients(loss, x_ui, x_uj, clip)
+        g_i, g_j = loss_gradients(loss, x_ui, x_uj, clip)
+        w = pair_weight(state, u, i, j)
+        return w * g_i, w * g_j
     return impl
 
 
@@ -152,7 +205,17 @@ def _pair_loss_fixed(state, loss, u, i, j, x_ui, x_uj, clip):
         return None
 
     def impl(state, loss, u, i, j, x_ui, x_uj, clip):
-        return loss_value(loss, x_ui, x_uj)
+        return pair_weight(state, u, i, j) * loss_value(loss, x_ui, x_uj)
+    return impl
+
+
+@overload(refresh)
+def _refresh_nothing(state, pos, U, V, seed, epoch, end_of_epoch):
+    if _flag(state, "refreshes"):
+        return None
+
+    def impl(state, pos, U, V, seed, epoch, end_of_epoch):
+        return None
     return impl
 
 
@@ -357,13 +420,30 @@ def dot2(U, u, V, i, j):
 
 
 @state_kernel()
-def sample_users(state, pos, users, U, V, seed):
-    """One draw per entry of ``users`` on a single stream (seed, 0, 0)."""
+def sample_users(state, pos, users, items, U, V, seed):
+    """One draw per entry of ``users`` (for the positive in ``items``, or -1)
+    on a single stream (seed, 0, 0), after one refresh of the state."""
+    refresh(state, pos, U, V, seed, 0, False)
     out = np.empty(users.shape[0], dtype=np.int64)
     rng = stream(seed, 0, 0)
     for t in range(users.shape[0]):
-        out[t] = draw(state, pos, users[t], U, V, rng)
+        out[t] = draw(state, pos, users[t], items[t], U, V, rng)
     return out
+
+
+@state_kernel()
+def log_q_users(state, pos, users, items):
+    """``log_q`` for aligned arrays of users and items (for inspection and tests)."""
+    out = np.empty(users.shape[0])
+    for t in range(users.shape[0]):
+        out[t] = log_q(state, pos, users[t], items[t])
+    return out
+
+
+@state_kernel()
+def run_refresh(state, pos, U, V, seed, epoch, end_of_epoch):
+    """The trainers' entry point to the ``refresh`` hook."""
+    refresh(state, pos, U, V, seed, epoch, end_of_epoch)
 
 
 # ------------------------------------------------------------ Python side
@@ -378,6 +458,7 @@ class Sampler:
 
     name = "base"
     needs_model = False
+    needs_positive = False
     learns = False
     #: Ranges ``rs.tune`` searches for this sampler's parameters (see
     #: recsample.search_space); empty for a sampler without any.
@@ -392,6 +473,11 @@ class Sampler:
         """
         raise NotImplementedError
 
+    def refresh_interval(self, state) -> int:
+        """Draws between two calls of the ``refresh`` hook within an epoch;
+        0 (the default) refreshes only at the epoch's start and end."""
+        return 0
+
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
 
@@ -405,19 +491,35 @@ class Sampler:
     def __hash__(self):
         return hash((type(self).__name__, tuple(sorted(self.get_params().items()))))
 
-    def sample(self, train, users, seed=0, model=None) -> np.ndarray:
+    def sample(self, train, users, seed=0, model=None, positives=None) -> np.ndarray:
         """Draw one negative per entry of ``users`` with the same compiled draw
         the trainers use. Returns int64 item ids (-1 for a user with every item
         positive). ``model`` (a fitted recsample model, or any object with
         ``user_factors``/``item_factors``) is needed by samplers that score
-        candidates."""
+        candidates; ``positives`` (one item per entry of ``users``) is the
+        positive each negative is drawn against, needed by samplers that
+        compare with its score (``needs_positive``)."""
         matrix = as_csr(train, "train")
         users = check_users(users, matrix.shape[0])
         if seed is None or int(seed) < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        if positives is None:
+            if self.needs_positive:
+                raise ValueError(f"{type(self).__name__} compares each negative with the score "
+                                 "of a positive: pass positives= (one item per user entry)")
+            items = np.full(users.shape[0], -1, dtype=np.int64)
+        else:
+            items = np.asarray(positives).reshape(-1)
+            if items.size and (not np.issubdtype(items.dtype, np.integer) or items.min() < 0
+                               or items.max() >= matrix.shape[1]):
+                raise ValueError(f"positives must be integer item ids in [0, {matrix.shape[1]})")
+            items = items.astype(np.int64, copy=False)
+            if items.shape != users.shape:
+                raise ValueError(f"positives must have one item per entry of users, got "
+                                 f"{items.shape} for {users.shape}")
         U, V = _factors_for(self, model, matrix)
         state = self.prepare(matrix, n_factors=U.shape[1], seed=int(seed))
-        return sample_users(state, positives_of(matrix), users, U, V, np.uint64(seed))
+        return sample_users(state, positives_of(matrix), users, items, U, V, np.uint64(seed))
 
 
 def as_csr(data, name):

@@ -1,18 +1,51 @@
-"""Dynamic negative sampling (Zhang, Chen, Wang & Yu, SIGIR 2013): draw M
-uniform non-positive candidates and keep the one the current model ranks
-highest, or, with a temperature t, sample it from softmax(x_uc / t)."""
+"""Dynamic negative sampling (Zhang, Chen, Wang & Yu, SIGIR 2013) and its
+controllable-hardness variants (Shi, Chen, Feng, Zhang, Wu, Gao & He, WWW 2023,
+"On the theories behind hard negative sampling for recommendation").
+
+Every variant draws N uniform non-positive candidates c (with replacement) and
+then picks one by its score x_uc under the current model:
+
+- DNS: the highest-scored candidate (the argmax);
+- DNS with a temperature t: c ~ softmax(x_uc / t) over the candidates;
+- DNS(M, N) (Shi et al., Algorithm 1): a candidate drawn uniformly among the
+  M highest-scored of the N (M = 1 is DNS);
+- Softmax-v(rho, N) (Shi et al., Algorithm 2): c ~ softmax(Z_c / tau) with
+  Z_c = ln(1 + exp(x_uc - x_ui)), the BPR loss of the pair (i, c), and a
+  temperature that adapts to the candidates,
+  tau = sqrt(Var_c(Z_c) / (2 rho))  (their Theorem 2, eq. 17, with beta = e^-rho).
+
+How they relate (Shi et al., Sections 3 and 5): BPR trained on negatives drawn
+uniformly among the user's top fraction beta of non-positives maximises the
+one-way partial AUC with false-positive range [0, beta], OPAUC(beta), a
+quantity tied more closely to top-K metrics than the AUC that uniform BPR
+maximises. Taking the top M of N uniform candidates approximates that draw
+with beta ~ M / N: smaller M or larger N is harder, and top-K metrics with
+a small K want a small beta. The softmax draws are the smooth (KL-ball)
+counterpart; with tau chosen as in eq. 17 the estimated quantity keeps
+beta = e^-rho fixed while the spread of the scores changes during training,
+whereas a fixed temperature t (softmax(x_uc / t), the paper's eq. 3) lets the
+effective beta drift as the scores spread out. Larger rho is harder.
+
+The letters follow the paper: N candidates, the M hardest. Here they are
+``candidates`` (N) and ``hardest`` (M).
+"""
 from collections import namedtuple
 import math
 
+import numba
 import numpy as np
 from numba import njit, types
 
 from .._intrinsics import frame_array
 from .._rng import frame_word, next_float, next_int
 from ..search_space import IntRange
-from .base import _FAST, Sampler, draw, implements, is_positive, nth_negative
+from .base import (_FAST, Sampler, dot, draw, implements, is_positive, log_sigmoid,
+                   nth_negative)
 
-DNSState = namedtuple("DNSState", ["candidates", "inv_temperature"])
+#: ``keys``/``slots``: per-thread scratch rows (thread id x candidates) where
+#: Softmax-v keeps every candidate's loss; empty for the other variants
+DNSState = namedtuple("DNSState", ["candidates", "inv_temperature", "hardest", "rho",
+                                   "keys", "slots"])
 
 #: candidates are drawn and scored in chunks of this many
 CHUNK = 32
@@ -89,30 +122,190 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     return best
 
 
+@njit(cache=True, inline="always")
+def _fill_chunk(picked, m, pos, u, start, deg, local):
+    """m uniform non-positives of u into picked[:m], drawn as dns_negative
+    draws them (so every variant sees the same candidates for a stream)."""
+    n_items = pos.n_items
+    if 2 * deg <= n_items:
+        for k in range(m):
+            while True:
+                j = next_int(local, n_items)
+                if not is_positive(pos, u, j):
+                    break
+            picked[k] = j
+    else:
+        for k in range(m):
+            picked[k] = nth_negative(pos.indices, start, start + deg,
+                                     next_int(local, n_items - deg))
+
+
+@njit(cache=True, fastmath=_FAST)
+def scored_candidates(candidates, keys, slots, pos, u, U, V, rng):
+    """Draw ``candidates`` uniform non-positives of u (as dns_negative draws
+    them) into slots[:candidates] and their scores into keys[:candidates].
+    Returns how many, or -1 when u has no non-positive."""
+    n_items = pos.n_items
+    start = pos.indptr[u]
+    deg = pos.indptr[u + 1] - start
+    if deg >= n_items:
+        return -1
+    picked = _chunk_slots()
+    local = frame_word()
+    local[0] = rng[0]
+    for first in range(0, candidates, CHUNK):
+        m = min(CHUNK, candidates - first)
+        _fill_chunk(picked, m, pos, u, start, deg, local)
+        for k in range(0, m, 4):
+            x = _dot4(U[u], V[picked[k]], V[picked[min(k + 1, m - 1)]],
+                      V[picked[min(k + 2, m - 1)]], V[picked[min(k + 3, m - 1)]])
+            for c in range(min(4, m - k)):
+                keys[first + k + c] = np.float64(x[c])
+                slots[first + k + c] = picked[k + c]
+    rng[0] = local[0]
+    return candidates
+
+
+#: most candidates DNS(M, N) keeps (M); its top-M lives in the draw's frame
+MAX_HARDEST = 32
+_top_keys = frame_array(types.float64, MAX_HARDEST)
+_top_slots = frame_array(types.int64, MAX_HARDEST)
+
+
+@njit(cache=True, fastmath=_FAST)
+def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
+    """DNS(M, N): uniform among the M highest-scored of N uniform candidates.
+
+    Drawn and scored as dns_negative does (same candidates for a stream); the
+    M best so far are kept sorted in this frame, an earlier candidate winning
+    a tie."""
+    n_items = pos.n_items
+    start = pos.indptr[u]
+    deg = pos.indptr[u + 1] - start
+    if deg >= n_items:
+        return -1
+    picked = _chunk_slots()
+    keys = _top_keys()
+    slots = _top_slots()
+    local = frame_word()
+    local[0] = rng[0]
+    for p in range(hardest):
+        keys[p] = -np.inf
+        slots[p] = -1
+    for first in range(0, candidates, CHUNK):
+        m = min(CHUNK, candidates - first)
+        _fill_chunk(picked, m, pos, u, start, deg, local)
+        for k in range(0, m, 4):
+            x = _dot4(U[u], V[picked[k]], V[picked[min(k + 1, m - 1)]],
+                      V[picked[min(k + 2, m - 1)]], V[picked[min(k + 3, m - 1)]])
+            for c in range(min(4, m - k)):
+                key = np.float64(x[c])
+                item = picked[k + c]
+                # the candidate sinks through the sorted top-M by selects, not
+                # branches (whether it enters is unpredictable): measured 1.4x
+                # DNS's cost with an insertion loop
+                for p in range(hardest):
+                    better = key > keys[p]
+                    tk = keys[p]
+                    ts = slots[p]
+                    keys[p] = key if better else tk
+                    slots[p] = item if better else ts
+                    key = tk if better else key
+                    item = ts if better else item
+    j = slots[next_int(local, min(hardest, candidates))]
+    rng[0] = local[0]
+    return j
+
+
+@njit(cache=True)
+def softmax_v_negative(candidates, rho, keys, slots, pos, u, i, U, V, rng):
+    """Softmax-v(rho, N): c ~ softmax(Z_c / tau) over N uniform candidates,
+    Z_c = ln(1 + exp(x_uc - x_ui)), tau = sqrt(Var(Z) / (2 rho)); the variance
+    is the unbiased one over the N candidates, as in the authors' code. A
+    draw by the Gumbel-max trick; equal Z's (zero variance) give a uniform pick."""
+    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
+    if n < 0:
+        return -1
+    x_ui = np.float64(dot(U, u, V, i))
+    mean = 0.0
+    for c in range(n):
+        keys[c] = -log_sigmoid(x_ui - keys[c])
+        mean += keys[c]
+    mean /= n
+    var = 0.0
+    for c in range(n):
+        var += (keys[c] - mean) ** 2
+    var /= max(n - 1, 1)
+    if not var > 0.0:
+        return slots[next_int(rng, n)]
+    inv_tau = math.sqrt(2.0 * rho / var)
+    best = -1
+    best_key = -np.inf
+    for c in range(n):
+        g = next_float(rng)
+        key = keys[c] * inv_tau - math.log(-math.log(g + 1e-300) + 1e-300)
+        if key > best_key:
+            best_key = key
+            best = slots[c]
+    return best
+
+
 @implements(draw, DNSState)
-def _draw_dns(state, pos, u, U, V, rng):
+def _draw_dns(state, pos, u, i, U, V, rng):
+    if state.rho > 0.0:
+        t = numba.get_thread_id()
+        return softmax_v_negative(state.candidates, state.rho, state.keys[t], state.slots[t],
+                                  pos, u, i, U, V, rng)
+    if state.hardest > 1:
+        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng)
     return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
 
 
-class DNS(Sampler):
-    """Hardest of ``candidates`` uniform negatives under the current model.
+def _is_int(v):
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer))
 
-    ``temperature=None`` returns the argmax; a positive temperature samples
-    candidate c with probability exp(x_uc / t) / sum_c' exp(x_uc' / t).
-    Candidates are drawn with replacement, as in the paper.
+
+class DNS(Sampler):
+    """Hard negatives among ``candidates`` uniform non-positives, scored by
+    the current model (see the module docstring for the papers).
+
+    Parameters
+    ----------
+    candidates : int
+        N, the uniform candidates drawn (with replacement) per negative.
+    temperature : float or None
+        None: the highest-scored candidate (DNS). t > 0: candidate c with
+        probability exp(x_uc / t) / sum_c' exp(x_uc' / t).
+    hardest : int
+        M of DNS(M, N): a candidate drawn uniformly among the M highest
+        scored. 1 (the default) is DNS.
+    rho : float or None
+        Softmax-v(rho, N): c ~ softmax(Z_c / tau), Z_c = ln(1 + exp(x_uc -
+        x_ui)), tau = sqrt(Var(Z) / (2 rho)); needs candidates >= 2 and the
+        positive i (the trainers pass it). Larger rho is harder.
+
+    ``temperature``, ``hardest`` > 1 and ``rho`` are three ways of softening
+    the argmax: give at most one.
     """
 
     name = "dns"
     needs_model = True
     search_space = {"candidates": IntRange(2, 64, log=True)}
 
-    def __init__(self, candidates: int = 16, temperature: float | None = None):
+    def __init__(self, candidates: int = 16, temperature: float | None = None,
+                 hardest: int = 1, rho: float | None = None):
         self.candidates = candidates
         self.temperature = temperature
+        self.hardest = hardest
+        self.rho = rho
+
+    @property
+    def needs_positive(self):
+        return self.rho is not None
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         m = self.candidates
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+        if not _is_int(m) or m < 1:
             raise ValueError(f"candidates must be an integer >= 1, got {m!r}")
         t = self.temperature
         if t is None:
@@ -121,4 +314,22 @@ class DNS(Sampler):
             if not np.isscalar(t) or not np.isfinite(t) or t <= 0:
                 raise ValueError(f"temperature must be None or a finite number > 0, got {t!r}")
             inv = 1.0 / float(t)
-        return DNSState(np.int64(m), np.float64(inv))
+        h = self.hardest
+        if not _is_int(h) or not 1 <= h <= min(m, MAX_HARDEST):
+            raise ValueError(f"hardest must be an integer in [1, min(candidates={m}, "
+                             f"{MAX_HARDEST})], got {h!r}")
+        rho = self.rho
+        if rho is not None:
+            if isinstance(rho, bool) or not np.isscalar(rho) or not np.isfinite(rho) or rho <= 0:
+                raise ValueError(f"rho must be None or a finite number > 0, got {rho!r}")
+            if m < 2:
+                raise ValueError(f"rho needs candidates >= 2 (a variance over the candidates), "
+                                 f"got candidates={m}")
+        if sum((t is not None, h > 1, rho is not None)) > 1:
+            raise ValueError(f"give at most one of temperature, hardest > 1 and rho; got "
+                             f"temperature={t!r}, hardest={h!r}, rho={rho!r}")
+        width = m if rho is not None else 0
+        threads = numba.config.NUMBA_NUM_THREADS
+        return DNSState(np.int64(m), np.float64(inv), np.int64(h),
+                        np.float64(0.0 if rho is None else rho),
+                        np.zeros((threads, width)), np.zeros((threads, width), dtype=np.int64))

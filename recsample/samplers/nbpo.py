@@ -37,7 +37,7 @@ NBPOState.learns = True  # read by the generic hooks: this state brings its own
 
 
 @implements(draw, NBPOState)
-def _draw_nbpo(state, pos, u, U, V, rng):
+def _draw_nbpo(state, pos, u, i, U, V, rng):
     return uniform_negative(pos, u, rng)
 
 

@@ -99,7 +99,7 @@ def popularity_negative(prob, alias, weights, total, pos, u, rng):
 
 
 @implements(draw, PopularityState)
-def _draw_popularity(state, pos, u, U, V, rng):
+def _draw_popularity(state, pos, u, i, U, V, rng):
     return popularity_negative(state.prob, state.alias, state.weights, state.total, pos, u,
                                rng)
 

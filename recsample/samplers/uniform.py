@@ -8,7 +8,7 @@ UniformState = namedtuple("UniformState", [])
 
 
 @implements(draw, UniformState)
-def _draw_uniform(state, pos, u, U, V, rng):
+def _draw_uniform(state, pos, u, i, U, V, rng):
     return uniform_negative(pos, u, rng)
 
 

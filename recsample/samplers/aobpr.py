@@ -1,0 +1,201 @@
+"""Adaptive oversampling (Rendle & Freudenthaler, WSDM 2014, "Improving
+pairwise learning for item recommendation from implicit feedback").
+
+A negative for user u is drawn in three steps:
+
+1. a rank r in {0, ..., |I| - 1} with p(r) proportional to exp(-r / lambda),
+   lambda = ``rank_scale`` * |I| (the paper's lambda, given here as a fraction
+   of the catalogue so one value serves catalogues of any size);
+2. a factor f with p(f | u) proportional to |u_f| * sd_f, sd_f the standard
+   deviation of column f of the item factors over all items;
+3. the item at rank r of the items ordered by their value in factor f,
+   largest first when u_f > 0 and smallest first otherwise.
+
+Items with a large |u_f v_jf| are the ones scored high through factor f, so the
+draw approximates "an item the model ranks near r for u" without scoring the
+catalogue. A training positive is rejected and the three steps redrawn; after
+``MAX_REJECTIONS`` rejections in a row (a user whose positives crowd the top of
+every ordering) the draw falls back to a uniform non-positive.
+
+The orderings and deviations are rebuilt from the current item factors every
+``refresh_every`` * |I| ln |I| draws (the paper's |I| log |I|, which makes their
+O(F |I| log |I|) cost constant per draw when amortised) and at every epoch's
+start. Every column of the factors takes part, the folded item-bias column
+included (the user's constant 1 there makes it "the items with the largest
+bias"), so the factors sum to exactly the score the model ranks by.
+
+Step 1 is sampled by inverting the truncated geometric distribution in
+floating point: r = floor(-lambda ln(1 + U (e^(-|I|/lambda) - 1))). (A widely
+copied Java port computes exp(-r / lambda) with integer division, which
+samples a step function instead.)
+"""
+from collections import namedtuple
+import math
+
+import numpy as np
+from numba import njit, prange, types
+
+from .._intrinsics import frame_array
+from .._rng import next_float
+from .base import (Sampler, as_csr, draw, implements, is_positive, refresh,
+                   uniform_negative)
+
+#: ``order[f]`` the items sorted by V[:, f] (largest first), ``spread[f]`` the
+#: standard deviation of V[:, f]
+AOBPRState = namedtuple("AOBPRState", ["lam", "order", "spread"])
+AOBPRState.refreshes = True  # read by the generic refresh: this state brings its own
+
+MAX_REJECTIONS = 64
+
+
+@njit(cache=True, inline="always")
+def geometric_rank(lam, n_items, u01):
+    """r in [0, n_items) with p(r) proportional to exp(-r / lam), by inversion."""
+    r = np.int64(-lam * math.log1p(u01 * math.expm1(-n_items / lam)))
+    return min(r, n_items - 1)
+
+
+#: factor weights of one draw live in its frame when there are at most this many
+MAX_FRAME_FACTORS = 256
+_cumulative = frame_array(types.float64, MAX_FRAME_FACTORS)
+
+
+@njit(cache=True)
+def aobpr_negative(lam, order, spread, pos, u, U, rng):
+    n_items = pos.n_items
+    deg = pos.indptr[u + 1] - pos.indptr[u]
+    if deg >= n_items:
+        return -1
+    n_factors = min(order.shape[0], U.shape[1], MAX_FRAME_FACTORS)
+    # cumulative |u_f| sd_f, once per draw: a rejected item redraws only the search
+    cum = _cumulative()
+    total = 0.0
+    for f in range(n_factors):
+        total += abs(np.float64(U[u, f])) * spread[f]
+        cum[f] = total
+    if not total > 0.0:
+        return uniform_negative(pos, u, rng)
+    for _ in range(MAX_REJECTIONS):
+        r = geometric_rank(lam, n_items, next_float(rng))
+        target = next_float(rng) * total
+        lo = 0
+        hi = n_factors - 1   # rounding can leave target >= the final sum: the last factor
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if target < cum[mid]:
+                hi = mid
+            else:
+                lo = mid + 1
+        f = lo
+        j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
+        if not is_positive(pos, u, j):
+            return j
+    return uniform_negative(pos, u, rng)
+
+
+@njit(cache=True)
+def _radix_order(keys, out):
+    """out = the indices 0..n-1 sorted by uint32 ``keys`` (ascending, ties by
+    index): four stable counting passes of 8 bits each, O(n)."""
+    n = keys.shape[0]
+    idx = np.arange(n).astype(np.int32)
+    tmp = np.empty(n, dtype=np.int32)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, 32, 8):
+        count[:] = 0
+        for t in range(n):
+            count[((keys[idx[t]] >> np.uint32(shift)) & np.uint32(255)) + 1] += 1
+        for d in range(256):
+            count[d + 1] += count[d]
+        for t in range(n):
+            d = (keys[idx[t]] >> np.uint32(shift)) & np.uint32(255)
+            tmp[count[d]] = idx[t]
+            count[d] += 1
+        idx, tmp = tmp, idx
+    out[:] = idx
+
+
+@njit(cache=True, parallel=True)
+def rebuild_orderings(V, order, spread):
+    """order[f] = the items by V[:, f], largest first (ties by item index);
+    spread[f] = sd of V[:, f]. Rows of ``order`` beyond V's columns get
+    spread 0 and are never chosen.
+
+    The float32 values are mapped to unsigned integers that sort the other
+    way round and radix-sorted: on 40,981 items x 65 columns (gowalla's
+    size) 0.14 s against 0.52 s for numba's argsort of the values, 2 threads.
+    The refreshes are most of what AOBPR costs beyond uniform sampling."""
+    n_items = V.shape[0]
+    width = min(V.shape[1], order.shape[0])
+    spread[width:] = 0.0
+    for f in prange(width):
+        col = np.empty(n_items, dtype=np.float32)
+        mean = 0.0
+        for j in range(n_items):
+            col[j] = V[j, f]
+            mean += np.float64(col[j])
+        mean /= n_items
+        var = 0.0
+        for j in range(n_items):
+            var += (np.float64(col[j]) - mean) ** 2
+        spread[f] = math.sqrt(var / n_items)
+        bits = col.view(np.uint32)
+        keys = np.empty(n_items, dtype=np.uint32)
+        for j in range(n_items):
+            b = bits[j]
+            # IEEE bits made to sort as the values do, then flipped: largest first
+            b = ~b if b >> np.uint32(31) else b | np.uint32(0x80000000)
+            keys[j] = ~b
+        _radix_order(keys, order[f])
+
+
+@implements(draw, AOBPRState)
+def _draw_aobpr(state, pos, u, i, U, V, rng):
+    return aobpr_negative(state.lam, state.order, state.spread, pos, u, U, rng)
+
+
+@implements(refresh, AOBPRState)
+def _refresh_aobpr(state, pos, U, V, seed, epoch, end_of_epoch):
+    if not end_of_epoch:  # the next epoch's start rebuilds them anyway
+        rebuild_orderings(V, state.order, state.spread)
+
+
+class AOBPR(Sampler):
+    """Adaptive, context-dependent oversampling of items ranked high by the
+    current model (see the module docstring).
+
+    At most 256 factor columns take part in the draw (the rest are never
+    chosen).
+
+    Parameters
+    ----------
+    rank_scale : float
+        lambda / |I|: ranks are drawn with p(r) proportional to
+        exp(-r / (rank_scale |I|)), so the mean rank is about rank_scale |I|
+        (for rank_scale well below 1). Smaller is harder.
+    refresh_every : float
+        The orderings are rebuilt every refresh_every * |I| ln |I| draws
+        (1, the paper's schedule) and at the start of every epoch.
+    """
+
+    name = "aobpr"
+    needs_model = True
+
+    def __init__(self, rank_scale: float = 0.05, refresh_every: float = 1.0):
+        self.rank_scale = rank_scale
+        self.refresh_every = refresh_every
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        for name in ("rank_scale", "refresh_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not np.isscalar(v) or not np.isfinite(v) or v <= 0:
+                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        n_items = as_csr(train, "train").shape[1]
+        # one row per factor, and one for a folded item-bias column
+        width = (1 if n_factors is None else int(n_factors)) + 1
+        return AOBPRState(np.float64(self.rank_scale * n_items),
+                          np.zeros((width, n_items), dtype=np.int32), np.zeros(width))
+
+    def refresh_interval(self, state) -> int:
+        n_items = state.order.shape[1]
+        return max(1, int(self.refresh_every * n_items * math.log(max(n_items, 2))))

@@ -1,0 +1,134 @@
+"""Importance resampling of negatives (PRIS: Lian, Liu & Chen, WWW 2020,
+"Personalized ranking with importance sampling"; AdaSIR: Chen, Lian, Lin,
+Gao, Wang & Chen, WWW 2022, "Learning recommenders for implicit feedback with
+importance resampling").
+
+The negative PRIS and AdaSIR want is j ~ p(j | u) proportional to
+exp(x_uj / t) over the user's non-positives: the harder an item, the likelier.
+Drawing from p exactly would score the whole catalogue, so draw ``candidates``
+items c_1..c_C from a cheap proposal q (uniform over the non-positives, or
+popularity count_j^alpha as :class:`Popularity` draws it) and return one of
+them with probability
+
+    softmax_c(x_uc / t - ln q(c)),
+
+sampling-importance-resampling with self-normalised weights p/q: as C grows
+the returned item's distribution tends to p. Uniform q makes the correction a
+constant (the draw is then DNS's softmax of candidates); popularity q takes
+back the popularity the proposal adds, so popular items are not over-drawn
+as negatives twice.
+
+``log_q``: the probability that one draw returns j depends on the other
+candidates and has no closed form; the sampler registers the proposal's
+ln q(j | u) (exact for the proposal, as :class:`Popularity` gives it), the
+best value available without scoring: the logQ correction of a sampled
+softmax then removes the proposal's bias, and the resampling's own tilt
+towards exp(x / t) is left in, as PRIS and AdaSIR intend.
+"""
+from collections import namedtuple
+import math
+
+import numpy as np
+from numba import njit
+
+from .._rng import next_float
+from .base import Sampler, as_csr, dot, draw, implements, log_q
+from .dns import dns_negative
+from .popularity import Popularity, popularity_negative
+
+#: the popularity arrays are those of PopularityState (empty for uniform q)
+ImportanceState = namedtuple("ImportanceState", [
+    "candidates", "inv_temperature", "popular", "prob", "alias", "weights", "total", "free"])
+ImportanceState.has_log_q = True  # registers its own log_q below
+
+
+@njit(cache=True)
+def importance_negative(state, pos, u, U, V, rng):
+    """The popularity-proposal draw: C alias-table draws, Gumbel-max over
+    x_uc / t - ln w_c."""
+    if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
+        return -1
+    best = -1
+    best_key = -np.inf
+    for _ in range(state.candidates):
+        j = popularity_negative(state.prob, state.alias, state.weights, state.total,
+                                pos, u, rng)
+        if j < 0:
+            return -1
+        # ln q(j) = ln w_j - ln(free mass of u); the second term is the same
+        # for every candidate and drops out of the softmax
+        correction = math.log(state.weights[j])
+        g = next_float(rng)
+        # Gumbel-max: argmax of logit + Gumbel noise is a softmax draw
+        key = (np.float64(dot(U, u, V, j)) * state.inv_temperature - correction
+               - math.log(-math.log(g + 1e-300) + 1e-300))
+        if key > best_key:
+            best_key = key
+            best = j
+    return best
+
+
+@implements(draw, ImportanceState)
+def _draw_importance(state, pos, u, i, U, V, rng):
+    if state.popular:
+        return importance_negative(state, pos, u, U, V, rng)
+    # uniform q: -ln q is the same for every candidate, and the draw is DNS's
+    # softmax over uniform candidates, whose chunked scoring is faster
+    return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
+
+
+@implements(log_q, ImportanceState)
+def _log_q_importance(state, pos, u, j):
+    if state.popular:
+        w = state.weights[j]
+        if w <= 0.0 or state.free[u] <= 0.0:
+            return -np.inf
+        return np.log(w) - np.log(state.free[u])
+    free = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
+    return -math.log(max(free, 1))
+
+
+class Importance(Sampler):
+    """One of ``candidates`` proposal draws, resampled with probability
+    softmax(x_uc / temperature - ln q(c)) (see the module docstring).
+
+    Parameters
+    ----------
+    candidates : int
+        C, proposal draws per negative.
+    proposal : {"uniform", "popularity"}
+        q: uniform over the user's non-positives, or count_j^alpha.
+    alpha : float
+        Exponent of the popularity proposal.
+    temperature : float
+        t of the target exp(x_uj / t).
+    """
+
+    name = "importance"
+    needs_model = True
+
+    def __init__(self, candidates: int = 16, proposal: str = "uniform", alpha: float = 0.75,
+                 temperature: float = 1.0):
+        self.candidates = candidates
+        self.proposal = proposal
+        self.alpha = alpha
+        self.temperature = temperature
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        c = self.candidates
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
+            raise ValueError(f"candidates must be an integer >= 1, got {c!r}")
+        if self.proposal not in ("uniform", "popularity"):
+            raise ValueError(f"proposal must be 'uniform' or 'popularity', got "
+                             f"{self.proposal!r}")
+        t = self.temperature
+        if isinstance(t, bool) or not np.isscalar(t) or not np.isfinite(t) or t <= 0:
+            raise ValueError(f"temperature must be a finite number > 0, got {t!r}")
+        m = as_csr(train, "train")
+        if self.proposal == "popularity":
+            pop = Popularity(alpha=self.alpha).prepare(m)   # validates alpha
+            return ImportanceState(np.int64(c), np.float64(1.0 / t), True, pop.prob, pop.alias,
+                                   pop.weights, np.float64(pop.total), pop.free)
+        empty = np.zeros(0)
+        return ImportanceState(np.int64(c), np.float64(1.0 / t), False, empty,
+                               np.zeros(0, dtype=np.int64), empty, np.float64(0.0), empty)

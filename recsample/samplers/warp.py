@@ -1,0 +1,134 @@
+"""WARP sampling (Weston, Bengio & Usunier, IJCAI 2011, "WSABIE: scaling up to
+large vocabulary image annotation"), as LightFM uses it for recommendation.
+
+For a positive i of user u, draw uniform non-positives j_1, j_2, ... until one
+violates the margin, x_uj > x_ui - margin, or ``max_draws`` have been drawn.
+A violator found at draw d gives the pair (i, j) the weight
+
+    L(r) = sum_{k=1..r} 1/k,    r = max(1, floor(n_neg / d)),
+
+where n_neg = |I| - |I_u| is the number of items the draws are taken from:
+the violators are a fraction rank/n_neg of them, so d is geometric with mean
+n_neg / rank and n_neg / d estimates the positive's rank among them (the
+paper's (Y - 1)/N with its Y - 1 labels other than the one true label). LightFM
+used all items minus one as the numerator, which over-counts for users with
+many positives (the point of its pull request #265). L(r) with alpha_k = 1/k
+weights the top of the ranking most (the paper's choice).
+
+When no violator turns up within ``max_draws`` draws the last draw is returned
+with weight 0: the pair moves nothing but the trainer's weight decay, as
+LightFM skips such a positive. The weight multiplies the trainer's own pair
+objective (BPR's ln sigma(x_ui - x_uj), BPO's point-wise terms), not the
+paper's hinge.
+"""
+from collections import namedtuple
+
+import numba
+import numpy as np
+from numba import njit
+
+from .._rng import stream
+from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implements,
+                   pair_weight, positives_of, state_kernel, uniform_negative)
+
+#: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
+#: each thread, every STRIDE-th entry (one cache line per thread)
+WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights"])
+WARPState.weighs = True  # read by the generic pair_weight: this state brings its own
+
+STRIDE = 8
+
+
+@njit(cache=True)
+def warp_negative(margin, max_draws, harmonic, weights, slot, pos, u, i, U, V, rng):
+    """The first margin violator among up to ``max_draws`` uniform
+    non-positives, its weight L(max(1, n_neg // draws)) stored in
+    weights[slot]; or the last draw, with weight 0.
+
+    The weight is stored here, in a function of its own: a store written
+    directly in the hook (inlined into the trainer's prange loop) into an
+    array held by the state was dropped (numba 0.68), a store in a called
+    function is kept."""
+    n_neg = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
+    weights[slot] = 0.0
+    if n_neg <= 0:
+        return -1
+    threshold = np.float64(dot(U, u, V, i)) - margin
+    j = -1
+    for d in range(1, max_draws + 1):
+        j = uniform_negative(pos, u, rng)
+        if np.float64(dot(U, u, V, j)) > threshold:
+            weights[slot] = harmonic[max(1, n_neg // d)]
+            return j
+    return j
+
+
+@implements(draw, WARPState)
+def _draw_warp(state, pos, u, i, U, V, rng):
+    return warp_negative(state.margin, state.max_draws, state.harmonic, state.weights,
+                         numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
+
+
+@implements(pair_weight, WARPState)
+def _pair_weight_warp(state, u, i, j):
+    return state.weights[numba.get_thread_id() * STRIDE]
+
+
+@state_kernel()
+def _sample_weighted(state, pos, users, items, U, V, seed):
+    out = np.empty(users.shape[0], dtype=np.int64)
+    w = np.empty(users.shape[0])
+    rng = stream(seed, 0, 0)
+    for t in range(users.shape[0]):
+        out[t] = draw(state, pos, users[t], items[t], U, V, rng)
+        w[t] = pair_weight(state, users[t], items[t], out[t])
+    return out, w
+
+
+class WARP(Sampler):
+    """Draw until a negative violates the margin; weight the pair by L(rank
+    estimate) (see the module docstring).
+
+    Parameters
+    ----------
+    max_draws : int
+        Cap on the draws per positive (LightFM's ``max_sampled``, default 10).
+    margin : float
+        A negative violates when x_uj > x_ui - margin (the paper's 1).
+    """
+
+    name = "warp"
+    needs_model = True
+    needs_positive = True
+
+    def __init__(self, max_draws: int = 10, margin: float = 1.0):
+        self.max_draws = max_draws
+        self.margin = margin
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        m = self.max_draws
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+            raise ValueError(f"max_draws must be an integer >= 1, got {m!r}")
+        g = self.margin
+        if isinstance(g, bool) or not np.isscalar(g) or not np.isfinite(g) or g < 0:
+            raise ValueError(f"margin must be a finite number >= 0, got {g!r}")
+        n_items = as_csr(train, "train").shape[1]
+        harmonic = np.zeros(n_items + 1)
+        harmonic[1:] = np.cumsum(1.0 / np.arange(1, n_items + 1))
+        weights = np.zeros(numba.config.NUMBA_NUM_THREADS * STRIDE)
+        return WARPState(np.float64(g), np.int64(m), harmonic, weights)
+
+    def sample_weighted(self, train, users, positives, seed=0, model=None):
+        """(items, weights): the draws of :meth:`sample` with the weight the
+        trainer gives each pair (L(rank estimate), or 0 without a violator)."""
+        matrix = as_csr(train, "train")
+        users = check_users(users, matrix.shape[0])
+        items = np.asarray(positives).reshape(-1).astype(np.int64)
+        if items.shape != users.shape or (items.size and (items.min() < 0 or
+                                                          items.max() >= matrix.shape[1])):
+            raise ValueError(f"positives must hold one item id in [0, {matrix.shape[1]}) per "
+                             "entry of users")
+        U, V = _factors_for(self, model, matrix)
+        state = self.prepare(matrix, n_factors=U.shape[1], seed=int(seed))
+        return _sample_weighted(state, positives_of(matrix), users, items, U, V,
+                                np.uint64(seed))
