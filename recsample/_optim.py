@@ -139,25 +139,3 @@ def move_row(kind, W, m, v, t, dW, corr, beta1, beta2, eps, r, grad, n_cols, lr,
         keep = np.float32(1.0 - lr * reg)
         for f in range(n_cols):
             W[r, f] = keep * W[r, f] - a * grad[f]
-
-
-@njit(cache=True, inline="always")
-def apply_user(opt, U, r, grad, lr, reg, n_cols):
-    """Move user row ``r`` by the descent direction ``grad``."""
-    move_row(opt.kind, U, opt.mU, opt.vU, opt.tU, opt.dU, opt.correction, opt.beta1, opt.beta2,
-             opt.eps, r, grad, n_cols, lr, reg)
-
-
-@njit(cache=True, inline="always")
-def apply_item(opt, V, r, grad, lr, reg, reg_b, n_factors, has_bias):
-    """Move item row ``r``; its bias column (when there is one) decays with ``reg_b``."""
-    if has_bias:
-        if opt.kind == ADAM or opt.kind == ADAGRAD:
-            # the bias column shares the row's moments; its decay is reg_b, not reg
-            grad[n_factors] += np.float32(reg_b - reg) * V[r, n_factors]
-        elif opt.kind == SGD:
-            V[r, n_factors] = (np.float32(1.0 - lr * reg_b) * V[r, n_factors]
-                               - np.float32(lr) * grad[n_factors])
-    cols = n_factors if opt.kind == SGD else n_factors + has_bias
-    move_row(opt.kind, V, opt.mV, opt.vV, opt.tV, opt.dV, opt.correction, opt.beta1,
-             opt.beta2, opt.eps, r, grad, cols, lr, reg)

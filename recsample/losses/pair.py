@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from .._optim import ADAGRAD, ADAM, BATCH, apply_item, apply_user
+from .._optim import ADAGRAD, ADAM, BATCH, move_row
 from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, dot2, draw, implements, log_sigmoid,
                              pair_loss, pair_step, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
@@ -72,11 +72,13 @@ def _accumulate(U, V, dU, dV, u, i, j, g_i, g_j, n_factors, has_bias):
         dV[j, n_factors] += b
 
 
-@njit(cache=True, inline="always")
-def _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, vec):
-    """One pair through a row-wise optimizer (Adam): descent directions of the
-    three rows from the values before the step."""
-    k = hp.n_factors
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _optim_pair(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, eps, u, i, j,
+                g_i, g_j, lr, reg_u, reg_i, reg_b, k, has_bias, vec):
+    """One pair through a row-wise optimizer (Adam, Adagrad): descent
+    directions of the three rows from the values before the step. A function
+    of its own, not inlined into the loop: there, stores into the optimizer's
+    arrays were lost (seen with Adagrad's accumulators)."""
     gu = vec[0]
     gi = vec[1]
     gj = vec[2]
@@ -87,12 +89,13 @@ def _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, vec):
         gu[f] = a * V[i, f] + b * V[j, f]
         gi[f] = a * uf
         gj[f] = b * uf
-    if hp.has_bias:
-        gi[k] = a
-        gj[k] = b
-    apply_item(opt, V, i, gi, hp.lr, hp.reg_i, hp.reg_b, k, hp.has_bias)
-    apply_item(opt, V, j, gj, hp.lr, hp.reg_i, hp.reg_b, k, hp.has_bias)
-    apply_user(opt, U, u, gu, hp.lr, hp.reg_u, k)
+    if has_bias:
+        # the bias column shares the row's optimizer state; its decay is reg_b
+        gi[k] = a + np.float32(reg_b - reg_i) * V[i, k]
+        gj[k] = b + np.float32(reg_b - reg_i) * V[j, k]
+    move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, i, gi, k + has_bias, lr, reg_i)
+    move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, j, gj, k + has_bias, lr, reg_i)
+    move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 
 @overload(train_unit, inline="always")
@@ -125,7 +128,10 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
             if accumulate:
                 _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
             elif opt.kind == ADAM or opt.kind == ADAGRAD:
-                _optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch[5])
+                _optim_pair(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV,
+                            opt.dU, opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, i,
+                            j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors,
+                            hp.has_bias, scratch[5])
             else:
                 _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b,
                            hp.n_factors, hp.has_bias)
