@@ -1,0 +1,42 @@
+"""One row of the Gowalla validation search (docs/results/gowalla/search.md).
+
+    python benchmarks/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10]
+
+Trains ``rs.<MODEL>(**settings)`` on 90% of each user's items of the
+release's train.txt (seed 0) and prints validation recall@20 / NDCG@20 on the
+other 10% every ``--every`` epochs, with the elapsed and per-epoch seconds.
+test.txt is never read. Settings are the model's constructor arguments as a
+JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32).
+"""
+import argparse
+import json
+
+import recsample as rs
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
+    ap.add_argument("settings", help="JSON object of constructor arguments")
+    ap.add_argument("--path", required=True, help="folder with train.txt and test.txt")
+    ap.add_argument("--every", type=int, default=10, help="evaluate every N epochs")
+    args = ap.parse_args(argv)
+    train, _ = rs.load_dataset("gowalla", path=args.path)
+    fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=0)
+    settings = json.loads(args.settings)
+    if settings.get("sampler") == "dns32":
+        settings["sampler"] = rs.samplers.DNS(candidates=32)
+    model = getattr(rs, args.model)(**settings)
+
+    def report(epoch, m, record, elapsed):
+        if (epoch + 1) % args.every == 0:
+            s = rs.evaluate(m, valid, train=fit, k=(20,), metrics=("recall", "ndcg")).summary()
+            scores = " ".join(f"{r.metric}@20={r.mean:.4f}" for r in s.itertuples())
+            print(f"epoch {epoch + 1}: {elapsed:.0f} s, epoch {record['seconds']:.1f} s, "
+                  f"loss {record['loss']:.4f}, {scores}", flush=True)
+
+    model.fit(fit, callbacks=[report], progress=False)
+
+
+if __name__ == "__main__":
+    main()
