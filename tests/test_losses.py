@@ -167,7 +167,7 @@ def test_without_the_logq_correction_popular_items_weigh_too_much():
     (rs.CCL, dict(negatives=0), "negatives"),
     (rs.BPR, dict(similarity="euclid"), "similarity"),
     (rs.BPR, dict(similarity="cosine"), "use_bias"),
-    (rs.BPR, dict(optimizer="adagrad"), "optimizer"),
+    (rs.BPR, dict(optimizer="rmsprop"), "optimizer"),
 ])
 def test_bad_loss_parameters_name_the_argument(movielens_split, cls, params, message):
     train, _ = movielens_split
