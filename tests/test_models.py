@@ -165,7 +165,7 @@ def test_exception_in_a_callback_keeps_finished_epochs(movielens):
     (dict(regularization=-0.1), "regularization"),
     (dict(item_regularization=-0.1), "item_regularization"),
     (dict(negatives=0), "negatives"),
-    (dict(optimizer="adam"), "optimizer"),
+    (dict(optimizer="lbfgs"), "optimizer"),
     (dict(sampler="dsn"), "did you mean 'dns'"),
     (dict(sampler="dns", epochs=1, n_threads=0), "n_threads"),
 ])
