@@ -19,21 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 import recsample as rs
-from recsample.samplers import AOBPR, DNS, NBPO, SRNS, WARP, Importance, Popularity, Uniform
-
-SAMPLERS = {
-    "uniform": Uniform,
-    "popularity": Popularity,
-    "dns (N=16)": lambda: DNS(candidates=16),
-    "dns(M=4, N=16)": lambda: DNS(candidates=16, hardest=4),
-    "softmax-v(rho=1, N=16)": lambda: DNS(candidates=16, rho=1.0),
-    "nbpo": lambda: NBPO(lambda_phi=0.01),
-    "warp": WARP,
-    "aobpr": AOBPR,
-    "srns": SRNS,
-    "importance (uniform q)": Importance,
-    "importance (popularity q)": lambda: Importance(proposal="popularity"),
-}
+from bench_samplers import SAMPLERS  # one table of the samplers compared, beside this file
 GRID = [(lr, reg) for lr in (0.01, 0.05) for reg in (0.001, 0.01)]
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._params import Params
+
 from ..samplers.base import as_csr, check_users
 
 __all__ = ["Baseline"]
 
 
-class Baseline:
+class Baseline(Params):
     """Base of the reference models. Subclasses set ``_defaults`` (their
     constructor parameters), ``search_space`` (what ``rs.tune`` searches) and
     implement ``fit`` and ``score_block``."""
@@ -25,27 +27,8 @@ class Baseline:
     search_space: dict = {}
 
     def __init__(self, **params):
-        unknown = set(params) - set(self._defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unknown parameters {sorted(unknown)}; "
-                            f"valid ones are {sorted(self._defaults)}")
-        for key, default in self._defaults.items():
-            setattr(self, key, params.get(key, default))
+        self._set_params_from(params)
         self.n_users_ = self.n_items_ = None
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self._defaults}
-
-    def set_params(self, **params):
-        for key, value in params.items():
-            if key not in self._defaults:
-                raise ValueError(f"unknown parameter {key!r} for {type(self).__name__}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        changed = {k: v for k, v in self.get_params().items() if v != self._defaults[k]}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     @property
     def is_fitted(self) -> bool:

@@ -7,6 +7,7 @@ import time
 import numba
 import numpy as np
 
+from .._params import Params
 from .._optim import OPTIMIZERS, make_optim
 from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
@@ -33,7 +34,7 @@ def _check_number(name, value, low=None, low_open=False, integer=False, allow_no
     return int(value) if integer else float(value)
 
 
-class FactorModel:
+class FactorModel(Params):
     """Matrix factorisation trained by a pair-wise or point-wise loss over
     sampled negatives. Subclasses fix ``loss`` ("bpr" or "bpo").
 
@@ -102,32 +103,11 @@ class FactorModel:
                     "regularization": LogUniform(1e-4, 0.3)}
 
     def __init__(self, **params):
-        unknown = set(params) - set(self._defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unknown parameters {sorted(unknown)}; "
-                            f"valid ones are {sorted(self._defaults)}")
-        for key, default in self._defaults.items():
-            setattr(self, key, params.get(key, default))
+        self._set_params_from(params)
         self._user_factors = None
         self._item_factors = None
         self.sampler_state_ = None
         self.history_ = []
-
-    # ------------------------------------------------------------ params
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self._defaults}
-
-    def set_params(self, **params):
-        for key, value in params.items():
-            if key not in self._defaults:
-                raise ValueError(f"unknown parameter {key!r} for {type(self).__name__}")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        changed = {k: v for k, v in self.get_params().items() if v != self._defaults[k]}
-        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
-        return f"{type(self).__name__}({args})"
 
     def _validated(self) -> dict:
         p = {}
