@@ -34,7 +34,13 @@ def _pair_objective(code, x_pos, x_neg):
     return total
 
 
-def _scores(U, V, u, items, cosine):
+def _scores(U, V, u, items, cosine, bias=False):
+    """Dot products, or cosines; with ``bias`` the last column of V is an item
+    bias added to the cosine (and U's last column the constant 1)."""
+    if bias and cosine:
+        Uk, Vk = U[:, :-1], V[:, :-1]
+        return (Vk[items] @ Uk[u]) / (np.linalg.norm(Uk[u]) * np.linalg.norm(Vk[items], axis=1)) \
+            + V[items, -1]
     x = V[items] @ U[u]
     if cosine:
         x = x / (np.linalg.norm(U[u]) * np.linalg.norm(V[items], axis=1))
@@ -54,17 +60,26 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("cosine", [False, True], ids=["dot", "cosine"])
+SCORES = {"dot": (False, False), "cosine": (True, False), "dot+bias": (False, True),
+          "cosine+bias": (True, True)}
+
+
+@pytest.mark.parametrize("scoring", list(SCORES))
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_one_sgd_step_follows_the_finite_difference_gradient(case, cosine):
+def test_one_sgd_step_follows_the_finite_difference_gradient(case, scoring):
     """With SGD, lr = 1 and no decay, a unit's step moves each row by minus the
     derivative of the stated objective; checked against central differences
-    in float64 for the user's row and every item row of the unit."""
+    in float64 for the user's row and every item row of the unit (the item
+    bias column too; the user's constant column must not move)."""
+    cosine, bias = SCORES[scoring]
     loss, objective = CASES[case]
     rng = np.random.default_rng(7)
     k, n_items = 5, 12
-    U = rng.normal(0, 0.6, (2, k)).astype(np.float32)
-    V = rng.normal(0, 0.6, (n_items, k)).astype(np.float32)
+    width = k + bias
+    U = rng.normal(0, 0.6, (2, width)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, width)).astype(np.float32)
+    if bias:
+        U[:, k] = 1.0
     u = 1
     positives = np.array([0, 3], dtype=np.int64)
     negatives = np.array([5, 7, 11, 2, 9], dtype=np.int64)
@@ -74,16 +89,16 @@ def test_one_sgd_step_follows_the_finite_difference_gradient(case, cosine):
     items = np.concatenate([positives, negatives])
 
     def f(U64, V64):
-        x = _scores(U64, V64, u, items, cosine)
+        x = _scores(U64, V64, u, items, cosine, bias)
         return objective(x[:2], x[2:], lq)
 
     U64, V64 = U.astype(np.float64), V.astype(np.float64)
     h = 1e-6
     grad_U = np.zeros_like(U64)
     grad_V = np.zeros_like(V64)
-    for M, G, rows in ((U64, grad_U, [u]), (V64, grad_V, np.unique(items))):
+    for M, G, rows, cols in ((U64, grad_U, [u], k), (V64, grad_V, np.unique(items), width)):
         for r in rows:
-            for c in range(k):
+            for c in range(cols):
                 M[r, c] += h
                 up = f(U64, V64)
                 M[r, c] -= 2 * h
@@ -91,7 +106,7 @@ def test_one_sgd_step_follows_the_finite_difference_gradient(case, cosine):
                 M[r, c] += h
                 G[r, c] = (up - down) / (2 * h)
     U1, V1 = U.copy(), V.copy()
-    hp = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), False, np.int64(len(negatives)), cosine)
+    hp = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), bias, np.int64(len(negatives)), cosine)
     value = _train.unit_step(Uniform().prepare(train), loss, pos, U1, V1,
                              make_optim("sgd", U1, V1), hp, u, positives, negatives)
     assert value == pytest.approx(f(U64, V64), rel=1e-4)
@@ -166,7 +181,7 @@ def test_without_the_logq_correction_popular_items_weigh_too_much():
     (rs.CCL, dict(negative_weight=-1.0), "negative_weight"),
     (rs.CCL, dict(negatives=0), "negatives"),
     (rs.BPR, dict(similarity="euclid"), "similarity"),
-    (rs.BPR, dict(similarity="cosine"), "use_bias"),
+    (rs.CCL, dict(use_bias=True), "use_bias"),
     (rs.BPR, dict(optimizer="rmsprop"), "optimizer"),
 ])
 def test_bad_loss_parameters_name_the_argument(movielens_split, cls, params, message):
@@ -219,6 +234,23 @@ def test_cosine_factors_are_unit_rows_whose_product_is_the_ranking_score(moviele
     loaded = rs.load_model(model.save(tmp_path / "ccl"))
     assert type(loaded) is rs.CCL
     assert (loaded.recommend([0, 5], k=10, exclude=train)[0] == items).all()
+
+
+def test_cosine_with_item_bias_exports_unit_rows_a_bias_column_and_the_ranking_score(
+        movielens_split):
+    train, test = movielens_split
+    model = rs.Softmax(epochs=2, negatives=16, use_bias=True, seed=0, n_threads=1).fit(
+        train, progress=False)
+    U, V = model.user_factors, model.item_factors
+    k = model.factors
+    assert U.shape[1] == V.shape[1] == k + 1
+    np.testing.assert_allclose(np.linalg.norm(U[:, :k], axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(V[:, :k], axis=1), 1.0, rtol=1e-5)
+    assert (U[:, k] == 1.0).all()
+    np.testing.assert_array_equal(V[:, k], model.item_bias)
+    assert np.abs(model.item_bias).max() > 0  # the bias did learn
+    items, scores = model.recommend([0, 5], k=10, exclude=train)
+    np.testing.assert_allclose(scores, np.take_along_axis(U[[0, 5]] @ V.T, items, 1), rtol=1e-6)
 
 
 @pytest.mark.parametrize("model_cls, params", [

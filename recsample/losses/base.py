@@ -84,8 +84,10 @@ def new_scratch(n_items_unit, n_neg, width):
 def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
     """Scores of user ``u`` against the rows ``items[:total]`` into ``x``:
     dot products over ``width`` columns, or cosines over the first ``k`` (the
-    rows' norms into ``norms``). Returns |U_u| (1 for dot products)."""
+    rows' norms into ``norms``) plus the item bias in column ``k`` when
+    ``width > k``. Returns |U_u| (1 for dot products)."""
     if cosine:
+        has_bias = width > k
         su = np.float32(0.0)
         for f in range(k):
             su += U[u, f] * U[u, f]
@@ -100,6 +102,8 @@ def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
             nv = math.sqrt(max(np.float64(s), 1e-24))
             norms[r] = nv
             x[r] = np.float64(d) / (nu * nv)
+            if has_bias:
+                x[r] += np.float64(V[j, k])
         return nu
     for r in range(total):
         j = items[r]
@@ -137,6 +141,11 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
     lr32 = np.float32(lr)
     keep_i = np.float32(1.0 - lr * reg_i)
     keep_b = np.float32(1.0 - lr * reg_b)
+    if cosine and has_bias:
+        # x holds cosine + bias; the cosine's derivative needs the cosine alone,
+        # so take the biases out before any row (a repeated negative too) moves
+        for r in range(total):
+            x[r] -= np.float64(V[items[r], k])
     for r in range(total):
         gr = g[r]
         if gr == 0.0:
@@ -153,6 +162,8 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
                 vf = V[j, f]
                 gu[f] += a * vf - bu * u0[f]
                 gv[f] = a * u0[f] - bv * vf
+            if has_bias:
+                gv[k] = np.float32(gr)
         else:
             s = np.float32(gr)
             for f in range(k):

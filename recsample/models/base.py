@@ -57,17 +57,20 @@ class FactorModel(Params):
     use_bias : bool
         Learn an item bias (folded into the factors as an extra column).
     similarity : {"dot", "cosine"}
-        Score x_ui = U_u . V_i, or the cosine of the two rows (no item bias
-        then: pass ``use_bias=False``). With cosine the exported
-        ``user_factors`` and ``item_factors`` are the normalised rows, so their
-        product is still exactly the score the model ranks by.
+        Score x_ui = U_u . V_i, or the cosine of the two rows, plus the item
+        bias b_i when ``use_bias`` (cos(U_u, V_i) + b_i: a popularity term the
+        direction of the rows need not carry; CCL, whose margins are on the
+        cosine, refuses it). With cosine the exported ``user_factors`` and
+        ``item_factors`` hold the normalised rows (and the 1 / b_i column), so
+        their product is still exactly the score the model ranks by.
     init : {"normal", "uniform"}
         Factors ~ N(0, init_scale**2) or U(0, init_scale).
     init_scale : float
-    optimizer : {"sgd", "adam", "batch"}
+    optimizer : {"sgd", "adam", "adagrad", "batch"}
         Hogwild SGD in parallel blocks; Adam on the rows each step touches
         (lazy moments, per-row step counts; ``learning_rate`` is Adam's step
-        size); or sums of gradients over ``batch_size`` positives applied with
+        size); row-wise Adagrad (one accumulated squared-gradient mean per
+        row, the group losses' default); or sums of gradients over ``batch_size`` positives applied with
         weight decay on every row (the NBPO authors' scheme; single-threaded).
     learning_rate_decay : float
         The learning rate is multiplied by this after every epoch.
@@ -145,9 +148,6 @@ class FactorModel(Params):
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
         if not isinstance(self.use_bias, (bool, np.bool_)):
             raise ValueError(f"use_bias must be True or False, got {self.use_bias!r}")
-        if self.similarity == "cosine" and self.use_bias:
-            raise ValueError("use_bias=True cannot be combined with similarity='cosine' (a "
-                             "cosine has no bias term): pass use_bias=False")
         p["group_size"] = 1
         p.update(self._validated_loss())
         return p
@@ -178,22 +178,25 @@ class FactorModel(Params):
     @property
     def user_factors(self) -> np.ndarray:
         """float32 (n_users, factors [+1]); with an item bias the last column is
-        1; with cosine similarity each row has unit length."""
+        1; with cosine similarity the other columns have unit length."""
         self._require_fitted()
         return self._exported(self._user_factors)
 
     @property
     def item_factors(self) -> np.ndarray:
         """float32 (n_items, factors [+1]); with an item bias the last column is
-        the bias; with cosine similarity each row has unit length."""
+        the bias; with cosine similarity the other columns have unit length."""
         self._require_fitted()
         return self._exported(self._item_factors)
 
     def _exported(self, F):
         if getattr(self, "similarity", "dot") != "cosine":
             return F
-        norms = np.sqrt(np.einsum("ij,ij->i", F, F, dtype=np.float64))[:, None]
-        return (F / np.maximum(norms, 1e-12)).astype(np.float32)
+        k = F.shape[1] - (1 if self.use_bias else 0)
+        out = F.copy()
+        norms = np.sqrt(np.einsum("ij,ij->i", F[:, :k], F[:, :k], dtype=np.float64))[:, None]
+        out[:, :k] = F[:, :k] / np.maximum(norms, 1e-12)
+        return out
 
     @property
     def item_bias(self):

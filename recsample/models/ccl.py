@@ -29,6 +29,9 @@ class CCL(GroupModel):
         if not -1.0 <= m <= 1.0:
             raise ValueError(f"margin must lie in [-1, 1], got {self.margin!r}")
         p["margin"] = m
+        if self.use_bias:
+            raise ValueError("use_bias=True is not defined for CCL: its margins apply to "
+                             "the cosine itself; pass use_bias=False")
         w = self.negative_weight
         p["negative_weight"] = (float(self.negatives) if w is None
                                 else _check_number("negative_weight", w, low=0))
