@@ -49,6 +49,9 @@ def configurations() -> dict:
         "bpr-dns32": (rs.BPR, dict(factors=64, epochs=100, sampler=DNS(candidates=32))),
         "softmax": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
                                      optimizer="adagrad", learning_rate=0.1, temperature=0.1)),
+        "softmax-bias": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
+                                          optimizer="adagrad", learning_rate=0.1,
+                                          temperature=0.1, use_bias=True)),
         "ccl": (rs.CCL, dict(factors=64, epochs=80, negatives=256, group_size=8,
                              optimizer="adam", learning_rate=0.01, margin=0.8)),
     }
