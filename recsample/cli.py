@@ -25,9 +25,8 @@ ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "a
 NBPO_SGD_LAMBDA_PHI = 0.01
 
 #: ``compare``'s settings when neither the command line nor --config sets them.
-#: None means the model's own default (BPR: 64 factors, 35 epochs, learning
-#: rate 0.05, regularization 0.01); with those the default grid -- 4 samplers
-#: x 3 seeds on movielens-small -- takes under a minute on 2 cores.
+#: None means the model's own default (BPR: 64 factors; epochs, learning rate
+#: and regularization as the sampler recommends, else 35, 0.05 and 0.01).
 COMPARE_DEFAULTS = {
     "dataset": "movielens-small",
     "path": None,
