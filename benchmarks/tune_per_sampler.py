@@ -192,10 +192,15 @@ def check(args):
                                **extra)
                 used, sources = model.effective_params(), model.param_sources()
                 source = "; ".join(sorted(set(sources.values())))
-                model.fit(fit, progress=False)
+                try:
+                    model.fit(fit, progress=False)
+                    scores = f"{ndcg(model, valid, fit):.6f}", f"{ndcg(model, test, train):.6f}"
+                except FloatingPointError:    # diverged: NDCG 0, as a ranking it is useless
+                    source += "; diverged"
+                    scores = "0", "0"
                 row = [name, sampler, which, used["epochs"], used["learning_rate"],
-                       used["regularization"], source, f"{ndcg(model, valid, fit):.6f}",
-                       f"{ndcg(model, test, train):.6f}", f"{time.perf_counter() - t0:.0f}"]
+                       used["regularization"], source, *scores,
+                       f"{time.perf_counter() - t0:.0f}"]
                 writer.writerow(row)
                 fh.flush()
                 print(*row, flush=True)
@@ -212,10 +217,16 @@ def table(args):
             continue
         # a sampler without a recommendation runs the same configuration at the
         # old and the new defaults (one thread: the same numbers), measured once
-        same = part[(part.which == "new")
-                    & (part[list(OLD_DEFAULTS)] == pd.Series(OLD_DEFAULTS)).all(axis=1)]
-        missing = same[~same.sampler.isin(part[part.which == "old"].sampler)]
-        part = pd.concat([part, missing.assign(which="old")]).set_index(["sampler", "which"])
+        same = part[(part[list(OLD_DEFAULTS)] == pd.Series(OLD_DEFAULTS)).all(axis=1)]
+        copies = []
+        for which, other in (("new", "old"), ("old", "new")):
+            have = same[same.which == which]
+            lacking = have[~have.sampler.isin(part[part.which == other].sampler)]
+            if other == "new":   # only where no recommendation applies today
+                lacking = lacking[[not rs.BPR(sampler=make_sampler(x)).param_sources()[
+                    "learning_rate"].startswith("recommended") for x in lacking.sampler]]
+            copies.append(lacking.assign(which=other))
+        part = pd.concat([part, *copies]).set_index(["sampler", "which"])
         base = part.loc[("uniform", "new")] if ("uniform", "new") in part.index else None
         for sampler in SAMPLERS:
             if (sampler, "new") not in part.index and (sampler, "old") not in part.index:
@@ -231,6 +242,7 @@ def table(args):
             if (sampler, "new") in part.index:
                 r = part.loc[(sampler, "new")]
                 how = "recommended" if "recommended" in r.source else "trainer default"
+                how += ", diverged" if "diverged" in r.source else ""
                 settings = (f"lr {r.learning_rate:g}, reg {r.regularization:g}, "
                             f"{int(r.epochs)} epochs ({how})")
                 if base is not None:
