@@ -231,13 +231,18 @@ def table(args):
         for sampler in SAMPLERS:
             if (sampler, "new") not in part.index and (sampler, "old") not in part.index:
                 continue
-            get = lambda w, c: (f"{part.loc[(sampler, w), c]:.4f}"
-                                if (sampler, w) in part.index else "not run")
+            def get(w, c):
+                if (sampler, w) not in part.index:
+                    return "not run"
+                if "diverged" in part.loc[(sampler, w), "source"]:
+                    return "diverged"
+                return f"{part.loc[(sampler, w), c]:.4f}"
             cells = [get(w, c) for c in ("valid_ndcg@10", "test_ndcg@10")
                      for w in ("old", "new")]
             cells = [cells[0], cells[1], cells[2], cells[3]]
             settings = rel = verdict = rel_old = ""
-            if (sampler, "old") in part.index and ("uniform", "old") in part.index:
+            if (sampler, "old") in part.index and ("uniform", "old") in part.index \
+                    and "diverged" not in part.loc[(sampler, "old"), "source"]:
                 rel_old = (f"{part.loc[(sampler, 'old'), 'test_ndcg@10'] / part.loc[('uniform', 'old'), 'test_ndcg@10'] - 1:+.1%}")
             if (sampler, "new") in part.index:
                 r = part.loc[(sampler, "new")]
