@@ -12,10 +12,12 @@ per-user 10% of the training part (seed 0); models fit on the other 90%.
            ``--every`` epochs up to ``--max-epochs`` (one thread, seed 0).
            Only training data are read. Rows are appended to a CSV, so an
            interrupted run resumes.
-``derive`` reads grid CSVs and picks, per sampler, the (learning rate,
-           regularization, epochs) whose *worst* validation NDCG@10 across the
-           data sets, as a fraction of that sampler's best on the same data
-           set, is highest: a setting good on all, not the best on one.
+``derive`` reads grid CSVs and ranks, per sampler, the (learning rate,
+           regularization, epochs) by their *worst* validation NDCG@10 across
+           the data sets, as a fraction of that sampler's best on the same
+           data set; with ``--baseline CHECK.csv`` also by the worst ratio to
+           uniform at the old defaults, the rank the recommendations were
+           taken from: a setting good on all, not the best on one.
 ``check``  fits BPR with each sampler at the old defaults (lr 0.05, reg 0.01,
            35 epochs for every sampler) and at today's defaults (the
            sampler's recommended settings where it has them) on the 90% part,
@@ -26,9 +28,24 @@ per-user 10% of the training part (seed 0); models fit on the other 90%.
 ``tune``   the earlier comparison: validation NDCG@10 at old defaults against
            each sampler tuned by rs.tune (``--trials`` TPE trials).
 
-    python benchmarks/tune_per_sampler.py grid --out benchmarks/results/defaults_grid.csv
-    python benchmarks/tune_per_sampler.py derive benchmarks/results/defaults_grid*.csv
-    python benchmarks/tune_per_sampler.py check --out benchmarks/results/defaults_check.md
+As run for the README (2026-11-28):
+
+    python benchmarks/tune_per_sampler.py grid --data movielens-small synthetic nbpo-amazon \
+        --samplers uniform popularity dns nbpo --out benchmarks/results/defaults_grid.csv
+    python benchmarks/tune_per_sampler.py grid --data movielens-small synthetic nbpo-amazon \
+        --samplers warp --lrs 0.003 0.01 0.03 --regs 0.01 0.03 \
+        --out benchmarks/results/defaults_grid_warp.csv
+    python benchmarks/tune_per_sampler.py check --which old \
+        --out benchmarks/results/defaults_check.csv          # before the recommendations
+    python benchmarks/tune_per_sampler.py derive benchmarks/results/defaults_grid.csv \
+        --baseline benchmarks/results/defaults_check.csv
+    python benchmarks/tune_per_sampler.py check --which new --out benchmarks/results/defaults_check.csv
+    python benchmarks/tune_per_sampler.py table benchmarks/results/defaults_check.csv
+
+(each ``check`` with ``--data``/``--samplers`` subsets, run as separate
+processes; gowalla's diagnostic grid points: ``grid --data gowalla
+--samplers uniform --lrs 0.03 --regs 0.01 0.03 --max-epochs 40 --every 10``
+and ``--samplers popularity --lrs 0.03 --regs 0.03 --max-epochs 60``).
 
 The data sets under ../shared/data are skipped, with a note, when absent.
 """
