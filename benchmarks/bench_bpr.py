@@ -69,7 +69,11 @@ def implicit_skip_rate(matrix):
 
 
 def _time_ours(train, epochs, threads, sampler="uniform", **params):
-    model = rs.BPR(factors=64, epochs=epochs, n_threads=threads, sampler=sampler, **params)
+    # every sampler at the trainer's own rate and decay (no sampler's
+    # recommendation), so that the rows differ by the sampler alone
+    fixed = {k: rs.BPR.trainer_defaults[k] for k in ("learning_rate", "regularization")}
+    model = rs.BPR(factors=64, epochs=epochs, n_threads=threads, sampler=sampler,
+                   **{**fixed, **params})
     t0 = time.perf_counter()
     model.fit(train, progress=False)
     return time.perf_counter() - t0, model
@@ -78,7 +82,7 @@ def _time_ours(train, epochs, threads, sampler="uniform", **params):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--epochs", type=int, default=rs.BPR().epochs)
+    ap.add_argument("--epochs", type=int, default=rs.BPR.trainer_defaults["epochs"])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="1 repeat, a 2-point implicit grid")
     args = ap.parse_args()

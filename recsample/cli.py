@@ -25,9 +25,8 @@ ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "a
 NBPO_SGD_LAMBDA_PHI = 0.01
 
 #: ``compare``'s settings when neither the command line nor --config sets them.
-#: None means the model's own default (BPR: 64 factors, 35 epochs, learning
-#: rate 0.05, regularization 0.01); with those the default grid -- 4 samplers
-#: x 3 seeds on movielens-small -- takes under a minute on 2 cores.
+#: None means the model's own default (BPR: 64 factors; epochs, learning rate
+#: and regularization as the sampler recommends, else 35, 0.05 and 0.01).
 COMPARE_DEFAULTS = {
     "dataset": "movielens-small",
     "path": None,
@@ -744,6 +743,27 @@ def _check_table_params(path, text, table, name, params):
             raise ConfigError(f"{where(path, text, (table, name, key))} must be a single value")
 
 
+def _defaults_used(configs) -> str:
+    """Which epochs, learning rate and regularization each configuration
+    trained with when the command line left them unset, and why (the
+    sampler's recommendation or the trainer's default)."""
+    from .models import MODELS
+    classes = {name.lower(): cls for name, cls in MODELS.items()}
+    lines = ["settings not given, as used:"]
+    for c in configs:
+        model = classes[c["model"]](sampler=c["sampler"], **c["params"])
+        values, sources = model.effective_params(), model.param_sources()
+        unset = [k for k, src in sources.items() if src != "set"]
+        if not unset:
+            continue
+        parts = []
+        for src in dict.fromkeys(sources[k] for k in unset):
+            names = ", ".join(f"{k} {values[k]:g}" for k in unset if sources[k] == src)
+            parts.append(f"{names} ({src})")
+        lines.append(f"  {_config_name(c['model'], c['sampler'].name)}: " + "; ".join(parts))
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
 def _compare_configs(settings) -> list:
     """One run configuration per (model, sampler)."""
     from .samplers import SAMPLERS
@@ -852,6 +872,9 @@ def cmd_compare(args) -> int:
         return 1
     summary = experiments.summarize(df)
     print(format_table(summary, settings, chosen=df.attrs.get("settings")))
+    used = "" if tuned else _defaults_used(configs)
+    if used:
+        print(used)
     print(_paired_lines(df, settings))
     experiments.plot_summary(summary, png_path, title=_plot_title(settings, summary))
     print(f"\nrows: {csv_path}\nplot: {png_path}")

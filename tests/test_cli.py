@@ -134,6 +134,17 @@ def test_compare_reads_a_toml_config_and_the_command_line_wins(tmp_path):
     assert result.returncode == 0, result.stderr
     assert 'params {"epochs": 1, "factors": 8, "sampler": {"candidates": 4}}' in result.stdout
     assert "ndcg@5" in result.stdout
+    # the settings left unset are listed with the value used and its source
+    import recsample as rs
+    model = rs.BPR(sampler=rs.samplers.DNS(candidates=4), epochs=1, factors=8)
+    used, source = model.effective_params(), model.param_sources()
+    assert source["epochs"] == "set"
+    lines = result.stdout.splitlines()
+    line = lines[lines.index("settings not given, as used:") + 1]
+    assert line.startswith("  bpr+dns: ")
+    for name in ("learning_rate", "regularization"):
+        assert f"{name} {used[name]:g}" in line and f"({source[name]})" in line
+    assert "epochs" not in line
 
 
 def test_the_example_config_is_valid():

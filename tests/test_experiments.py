@@ -53,7 +53,7 @@ def test_the_seed_drives_the_split_and_a_fixed_pair_is_used_for_every_seed(data)
 
 def test_params_key_is_canonical_whatever_the_config_form():
     a = normalize_config({"model": "bpr", "sampler": "dns", "params": {"factors": 8}})
-    b = normalize_config(rs.BPR(factors=8, sampler=rs.samplers.DNS(), epochs=35, seed=7))
+    b = normalize_config(rs.BPR(factors=8, sampler=rs.samplers.DNS(), negatives=1, seed=7))
     assert (a.model, a.sampler, a.params) == (b.model, b.sampler, b.params) == \
         ("bpr", "dns", '{"factors": 8}')
     c = normalize_config({"sampler": rs.samplers.NBPO(lambda_phi=0.01)})

@@ -98,7 +98,9 @@ def normalize_config(config) -> Config:
     ``params`` of the run key is the JSON text, keys sorted, of the model's
     hyper-parameters that differ from the model's defaults, plus, under
     ``"sampler"``, the sampler's hyper-parameters that differ from the
-    sampler's defaults. So ``{"epochs": 35}`` and ``{}`` are the same BPR run,
+    sampler's defaults. So ``{"negatives": 1}`` and ``{}`` are the same BPR run
+    (but ``{"epochs": 35}`` is not: an unset epochs follows the sampler's
+    recommendation),
     and ``NBPO(lambda_phi=0.01)`` shows as ``{"sampler": {"lambda_phi": 0.01}}``.
     ``seed`` is not a parameter: it comes from the grid's ``seeds``.
     ``n_threads`` is applied but not part of the key.

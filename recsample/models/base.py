@@ -15,6 +15,10 @@ from ..search_space import LogUniform
 from ..samplers.base import as_csr, check_users, positives_of, run_refresh
 from . import _train
 
+#: The parameters a trainer may leave at None, to be filled by the sampler's
+#: recommendation or the trainer's own default (see ``FactorModel``).
+AUTO_PARAMS = ("epochs", "learning_rate", "regularization")
+
 #: Blocks of positives per random stream. Fixed (not tied to the thread count)
 #: so a seed gives the same draws with any number of threads.
 BLOCK_SIZE = 4096
@@ -42,13 +46,22 @@ class FactorModel(Params):
     ----------
     factors : int
         Width of the latent factors (an item-bias column comes on top).
-    epochs : int
+    epochs : int or None
         Passes over the training positives.
-    learning_rate : float
+    learning_rate : float or None
         Step size (per pair for ``optimizer="sgd"``, per batch for "batch").
-    regularization : float
+    regularization : float or None
         L2 weight decay; ``user_regularization``, ``item_regularization`` and
         ``bias_regularization`` override it for one group.
+
+        For ``epochs``, ``learning_rate`` and ``regularization``, None (the
+        pair trainers' default) means: the sampler's recommended value for
+        this loss (``Sampler.recommended``, used with ``optimizer="sgd"`` and
+        ``similarity="dot"``), else the trainer's own default
+        (``trainer_defaults``: BPR 35 epochs, learning rate 0.05,
+        regularization 0.01; BPO regularization 0.03). A value you pass
+        always wins. ``effective_params()`` gives the values ``fit`` will use
+        and ``param_sources()`` where each came from.
     negatives : int
         Negatives drawn per positive; each gives one (i, j) pair.
     sampler : str or Sampler
@@ -93,7 +106,7 @@ class FactorModel(Params):
 
     loss = "bpr"
     _defaults = dict(
-        factors=64, epochs=35, learning_rate=0.05, regularization=0.01,
+        factors=64, epochs=None, learning_rate=None, regularization=None,
         user_regularization=None, item_regularization=None, bias_regularization=None,
         negatives=1, sampler="uniform", use_bias=True, similarity="dot", init="normal",
         init_scale=0.1,
@@ -104,6 +117,9 @@ class FactorModel(Params):
     #: early stopping, factors stay fixed unless a search asks for them.
     search_space = {"learning_rate": LogUniform(0.005, 0.3),
                     "regularization": LogUniform(1e-4, 0.3)}
+    #: What a parameter left at None takes when the sampler recommends nothing
+    #: for it (benchmarks/tune_defaults.py: BPR + uniform on movielens-small).
+    trainer_defaults = dict(epochs=35, learning_rate=0.05, regularization=0.01)
 
     def __init__(self, **params):
         self._set_params_from(params)
@@ -112,13 +128,59 @@ class FactorModel(Params):
         self.sampler_state_ = None
         self.history_ = []
 
+    # ------------------------------------------------------------ defaults
+    def _resolved(self) -> dict:
+        """``{name: (value, source)}`` for the parameters that may be left at
+        None: the user's value, the sampler's recommendation or the trainer's
+        default."""
+        rec, who = {}, ""
+        if self.optimizer == "sgd" and self.similarity == "dot":
+            sampler = get_sampler(self.sampler)
+            who = type(sampler).__name__
+            rec = dict(getattr(sampler, "recommended", {}).get(self.loss, {}))
+            unknown = set(rec) - set(AUTO_PARAMS)
+            if unknown:
+                raise ValueError(f"{who}.recommended[{self.loss!r}] has unknown entries "
+                                 f"{sorted(unknown)}; a sampler can recommend "
+                                 f"{', '.join(AUTO_PARAMS)}")
+        out = {}
+        for name in AUTO_PARAMS:
+            value = getattr(self, name)
+            if value is not None:
+                # a class whose default is a number (rs.NBPO, the group losses)
+                # takes no recommendation; its default is reported as such
+                out[name] = (value, f"{type(self).__name__} default"
+                             if value == self._defaults[name] else "set")
+            elif name in rec:
+                out[name] = (rec[name], f"recommended by {who} for {self.loss} (SGD)")
+            else:
+                out[name] = (self.trainer_defaults[name], f"{type(self).__name__} default")
+        return out
+
+    def effective_params(self) -> dict:
+        """``get_params()`` with every parameter left at None that ``fit``
+        fills in (epochs, learning_rate, regularization) replaced by the value
+        it will use: the sampler's recommendation or the trainer's default."""
+        params = self.get_params()
+        params.update({k: v for k, (v, _) in self._resolved().items()})
+        return params
+
+    def param_sources(self) -> dict:
+        """Where ``fit`` takes epochs, learning_rate and regularization from:
+        ``"set"`` (passed by you, unlike the class's default),
+        ``"recommended by <Sampler> for <loss> (SGD)"`` or
+        ``"<Trainer> default"``."""
+        return {k: src for k, (_, src) in self._resolved().items()}
+
     def _validated(self) -> dict:
         p = {}
+        auto = {k: v for k, (v, _) in self._resolved().items()}
         p["factors"] = _check_number("factors", self.factors, low=1, integer=True)
-        p["epochs"] = _check_number("epochs", self.epochs, low=0, integer=True)
-        p["learning_rate"] = _check_number("learning_rate", self.learning_rate, low=0,
+        p["epochs"] = _check_number("epochs", auto["epochs"], low=0, integer=True)
+        p["learning_rate"] = _check_number("learning_rate", auto["learning_rate"], low=0,
                                            low_open=True)
-        reg = _check_number("regularization", self.regularization, low=0)
+        reg = p["regularization"] = _check_number("regularization", auto["regularization"],
+                                                  low=0)
         for name in ("user_regularization", "item_regularization", "bias_regularization"):
             v = _check_number(name, getattr(self, name), low=0, allow_none=True)
             p[name] = reg if v is None else v
@@ -238,6 +300,7 @@ class FactorModel(Params):
         of the last finished epoch in place and its record in ``history_``.
         """
         p = self._validated()
+        self.effective_params_ = {k: p[k] for k in AUTO_PARAMS}
         matrix = as_csr(train, "train")
         if matrix.nnz == 0:
             raise ValueError("train has no interactions")
@@ -320,7 +383,7 @@ class FactorModel(Params):
                 if not (_train.all_finite(U) and _train.all_finite(V)):
                     raise FloatingPointError(
                         f"training diverged in epoch {epoch}: factors became non-finite with "
-                        f"learning_rate={self.learning_rate} (this epoch {lr:.4g}); lower "
+                        f"learning_rate={p['learning_rate']:g} (this epoch {lr:.4g}); lower "
                         "learning_rate or raise regularization")
                 pairs = int(out[:, 2].sum())
                 # pair losses: mean over the pairs of every 8th positive (see

@@ -12,7 +12,7 @@ class BPO(FactorModel):
                + FactorModel.__doc__.split("\n\n", 1)[1])
     loss = "bpo"
     # benchmarks/tune_defaults.py: the point-wise loss wants more decay
-    _defaults = dict(FactorModel._defaults, regularization=0.03)
+    trainer_defaults = dict(FactorModel.trainer_defaults, regularization=0.03)
 
 
 class NBPO(BPO):
@@ -35,6 +35,9 @@ class NBPO(BPO):
         init_scale=1.0 / 50 ** 0.5, optimizer="batch", batch_size=5000,
         learning_rate_decay=0.99, clip_sigmoid=10.0,
     )
+    # the paper's settings stand for None too: no sampler recommendation applies
+    # to the batch optimizer
+    trainer_defaults = dict(epochs=200, learning_rate=0.05, regularization=1.0)
     # the batch optimizer steps once per 5,000 summed gradients: larger decay
     search_space = {"learning_rate": LogUniform(0.005, 0.2),
                     "regularization": LogUniform(0.01, 10.0)}

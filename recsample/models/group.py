@@ -12,6 +12,8 @@ class GroupModel(FactorModel):
     _defaults = dict(FactorModel._defaults, epochs=50, negatives=256, group_size=8,
                      use_bias=False, optimizer="adagrad", learning_rate=0.1,
                      regularization=0.0)
+    # no sampler recommends settings for a group loss: these stand for None too
+    trainer_defaults = dict(epochs=50, learning_rate=0.1, regularization=0.0)
 
     # adaptive step sizes (Adam, Adagrad): rates well below SGD's
     search_space = {"learning_rate": LogUniform(1e-3, 0.1),

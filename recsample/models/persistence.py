@@ -52,6 +52,10 @@ def save_model(model, path) -> Path:
         "class": type(model).__name__,
         "params": _jsonable(model.get_params()),
         "sampler": _sampler_spec(model.sampler_),
+        # what fit used for the parameters left at None (the sampler's
+        # recommendation or the trainer's default), as a record: loading keeps
+        # the None, so a refit follows the recommendations of its version
+        "effective_params": _jsonable(getattr(model, "effective_params_", {})),
         "history": model.history_,
     }
     arrays["__metadata__"] = np.array(json.dumps(meta))
@@ -110,6 +114,8 @@ def load_model(path):
     model._item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
     model.sampler_ = SAMPLERS[spec["name"]](**spec["params"])
     model.history_ = meta.get("history", [])
+    if meta.get("effective_params"):
+        model.effective_params_ = meta["effective_params"]
     fields = {k[len("sampler__"):]: v for k, v in arrays.items() if k.startswith("sampler__")}
     if fields:
         state = model.sampler_.prepare_from_arrays(fields) \

@@ -44,9 +44,12 @@ def configurations() -> dict:
     searches recorded in docs/results/gowalla/."""
     import recsample as rs
     from recsample.samplers import DNS
+    # BPR's rate and decay are pinned to the values of the published run (then
+    # the trainer's defaults), so that no sampler recommendation changes them
+    bpr = dict(factors=64, epochs=100, learning_rate=0.05, regularization=0.01)
     return {
-        "bpr-uniform": (rs.BPR, dict(factors=64, epochs=100)),
-        "bpr-dns32": (rs.BPR, dict(factors=64, epochs=100, sampler=DNS(candidates=32))),
+        "bpr-uniform": (rs.BPR, dict(bpr)),
+        "bpr-dns32": (rs.BPR, dict(bpr, sampler=DNS(candidates=32))),
         "softmax": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
                                      optimizer="adagrad", learning_rate=0.1, temperature=0.1)),
         "softmax-bias": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,

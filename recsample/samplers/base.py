@@ -463,6 +463,16 @@ class Sampler:
     #: Ranges ``rs.tune`` searches for this sampler's parameters (see
     #: recsample.search_space); empty for a sampler without any.
     search_space = {}
+    #: Trainer settings this sampler recommends, per pair loss:
+    #: ``{"bpr": {"learning_rate": ..., "regularization": ..., "epochs": ...}}``
+    #: (any subset of the three). A pair trainer (``rs.BPR``, ``rs.BPO``)
+    #: trained with ``optimizer="sgd"`` and dot-product scores takes them for
+    #: the parameters its user left at None (their default); a value the user
+    #: passes always wins, and a loss or optimizer without an entry keeps the
+    #: trainer's own default. Each entry states where it was measured
+    #: (``benchmarks/tune_per_sampler.py``); it was measured at the sampler's
+    #: own default parameters. Empty: the trainer's defaults.
+    recommended = {}
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         """Build the compiled state for ``train`` (Interactions or CSR).

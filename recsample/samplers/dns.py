@@ -291,6 +291,9 @@ class DNS(Sampler):
     name = "dns"
     needs_model = True
     search_space = {"candidates": IntRange(2, 64, log=True)}
+    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"), measured
+    # with 16 candidates: hard negatives want a smaller step and more decay
+    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35}}
 
     def __init__(self, candidates: int = 16, temperature: float | None = None,
                  hardest: int = 1, rho: float | None = None):
