@@ -19,8 +19,8 @@ from numba import njit
 from numba.extending import overload
 
 from .._optim import ADAGRAD, ADAM, BATCH, move_row
-from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, dot2, draw, implements, log_sigmoid,
-                             pair_loss, pair_step, sigmoid)
+from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
+                             log_sigmoid, pair_loss, pair_step, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
 
 #: the loss is reported from every LOSS_EVERY-th positive of a block: a
@@ -106,7 +106,8 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
 
     def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
         u = order[a] >> 32
-        i = order[a] & 0xFFFFFFFF
+        # the visited positive, unless the sampler picks another of u's (k-OS)
+        i = choose_positive(state, pos, u, order[a] & 0xFFFFFFFF, U, V, rng)
         total = 0.0
         sampled = 0
         pairs = 0
