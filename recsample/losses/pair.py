@@ -1,6 +1,8 @@
 """The pair losses, BPR and BPO: a unit is one positive, each negative a pair.
 
-Per positive (u, i) and each of its negatives j = draw(...), the sampler's
+Per visited positive (u, i), replaced by the sampler's ``choose_positive``
+(the visited one unless the sampler chooses, as k-OS does), and each of its
+negatives j = draw(...), the sampler's
 ``pair_step`` gives the ascent directions g_i = dL/dx_ui and g_j = dL/dx_uj
 (BPR: ln sigma(x_ui - x_uj); BPO: ln sigma(x_ui) + ln(1 - sigma(x_uj)); a
 learning sampler may reweight them) and the factors move at once:
