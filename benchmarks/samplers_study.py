@@ -143,7 +143,7 @@ def markdown(df):
     lines = ["| data | sampler | lr | reg | epochs | NDCG@10 | - uniform | p seeds | p users "
              "| recall@20 | - uniform | p seeds | p users | tune s |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for _, r in df.iterrows():
+    for _, r in df.sort_values(["dataset", "ndcg@10"], ascending=[False, False]).iterrows():
         cells = [r["dataset"], r["sampler"], f(r["lr"], ".3g"), f(r["reg"], ".2g"),
                  f(r["epochs"], ".0f")]
         for key in ("ndcg@10", "recall@20"):
