@@ -84,8 +84,8 @@ def run_one(dataset, name, make, train, test, args, folder):
     np.savez(stem.with_suffix(".npz"), **per_user)
     info = {"dataset": dataset, "sampler": name, "settings": result.settings(),
             "valid_ndcg@10": result.value, "trials": args.trials,
-            "trials_finished": int((result.trials["state"] == "COMPLETE").sum()),
-            "trials_pruned": int((result.trials["state"] == "PRUNED").sum()),
+            "trials_finished": int((result.trials["state"] == "complete").sum()),
+            "trials_pruned": int((result.trials["state"] == "pruned").sum()),
             "max_epochs": args.max_epochs, "factors": args.factors, "threads": args.threads,
             "tune_seconds": tune_seconds, "seeds": rows}
     stem.with_suffix(".json").write_text(json.dumps(info, indent=1, default=str))
