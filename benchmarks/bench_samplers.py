@@ -1,6 +1,7 @@
 """Seconds per BPR epoch with each sampler, relative to uniform sampling.
 
     python benchmarks/bench_samplers.py [--epochs 4] [--gowalla PATH] [--threads N]
+        [--samplers "warp|aobpr"]
 
 One run per (data set, sampler): BPR with 64 factors + bias, one negative per
 positive, all threads by default. The first epoch compiles (or loads from the
@@ -20,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 import recsample as rs
-from recsample.samplers import AOBPR, DNS, NBPO, SRNS, WARP, Importance, Popularity, Uniform
+from recsample.samplers import AOBPR, DNS, KOS, NBPO, SRNS, WARP, Importance, Popularity, Uniform
 
 GOWALLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gowalla"
 
@@ -36,6 +37,7 @@ SAMPLERS = {
     "srns": SRNS,
     "importance (uniform q)": Importance,
     "importance (popularity q)": lambda: Importance(proposal="popularity"),
+    "kos (K=10, k=5)": KOS,
 }
 
 
@@ -70,6 +72,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--gowalla", default=str(GOWALLA))
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--samplers", default=None,
+                    help="names of the table above, separated by | (uniform is always run)")
     args = ap.parse_args()
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     ml = rs.load_dataset("movielens-small")
@@ -84,7 +88,10 @@ def main():
     print("|---|---|---:|---:|")
     for dname, train in datasets.items():
         base = None
-        for name, make in SAMPLERS.items():
+        names = list(SAMPLERS) if args.samplers is None else \
+            ["uniform"] + [n.strip() for n in args.samplers.split("|") if n.strip() != "uniform"]
+        for name in names:
+            make = SAMPLERS[name]
             s = epoch_seconds(train, make(), args.epochs, threads)
             base = s if base is None else base
             print(f"| {dname} | {name} | {s:.3f} | {s / base:.2f} |", flush=True)

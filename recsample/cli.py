@@ -18,7 +18,8 @@ __all__ = ["main", "build_parser", "UsageError", "COMPARE_DEFAULTS"]
 
 MODEL_NAMES = ("bpr", "bpo", "nbpo", "softmax", "ccl")
 BASELINE_NAMES = ("popular", "ease", "als")
-SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo", "warp", "aobpr", "srns", "importance")
+SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo", "warp", "aobpr", "srns", "importance",
+                 "kos")
 ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "auc", "coverage")
 #: lambda_phi of the NBPO sampler under SGD training (its own default, 5, is
 #: the paper's value for the batch optimizer and over-regularises per-pair steps)
@@ -153,7 +154,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     """The full parser. The ``reproduce`` subcommands add their own options,
     imported only when ``argv`` asks for ``reproduce``."""
     parser = _Parser(prog="recsample", description=(
-        "Negative samplers (uniform, popularity, DNS, NBPO, WARP, AOBPR, SRNS, importance) "
+        "Negative samplers (uniform, popularity, DNS, NBPO, WARP, AOBPR, SRNS, importance, "
+        "k-OS) "
         "for BPR/BPO, and full-ranking "
         "evaluation, from the command line."))
     from ._version import __version__

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import recsample as rs
-from recsample.samplers import AOBPR, DNS, SRNS, WARP, Importance
+from recsample.samplers import AOBPR, DNS, KOS, SRNS, WARP, Importance
 
 SAMPLERS = {
     "dns-mn": lambda: DNS(candidates=8, hardest=2),
@@ -14,6 +14,7 @@ SAMPLERS = {
     "srns": lambda: SRNS(),
     "importance-uniform": lambda: Importance(),
     "importance-popularity": lambda: Importance(proposal="popularity"),
+    "kos": lambda: KOS(),
 }
 
 
@@ -57,8 +58,8 @@ def _most_popular_ndcg(train, test):
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_trains_past_popularity_on_movielens(movielens_split, trainer, name):
     train, test = movielens_split
-    # WARP's weights reach L(n_neg) ~ 9.7 here: its steps are that much longer
-    lr = 0.01 if name == "warp" else 0.05
+    # WARP's (and k-OS's) weights reach L(n_neg) ~ 9.7 here: steps that much longer
+    lr = 0.01 if name in ("warp", "kos") else 0.05
     model = trainer(factors=32, epochs=12, learning_rate=lr, sampler=SAMPLERS[name](), seed=0,
                     n_threads=1).fit(train, progress=False)
     assert np.isfinite(model.history_[-1]["loss"])
@@ -75,7 +76,7 @@ def test_one_thread_is_bit_reproducible(movielens_split, name):
     np.testing.assert_array_equal(fits[0].item_factors, fits[1].item_factors)
 
 
-@pytest.mark.parametrize("name", ["warp", "srns", "aobpr"])
+@pytest.mark.parametrize("name", ["warp", "srns", "aobpr", "kos"])
 def test_trains_with_two_threads(movielens_split, name):
     # per-thread scratch (WARP) and the parallel refreshes run under threads
     train, _ = movielens_split
@@ -106,6 +107,6 @@ def test_names_work_as_sampler_argument_and_in_the_cli(movielens_split):
     from recsample.samplers import SAMPLERS as REGISTRY
     assert set(SAMPLER_NAMES) == set(REGISTRY)
     train, _ = movielens_split
-    for name in ("warp", "aobpr", "srns", "importance"):
+    for name in ("warp", "aobpr", "srns", "importance", "kos"):
         model = rs.BPR(factors=4, epochs=1, sampler=name, n_threads=1).fit(train, progress=False)
         assert model.sampler_.name == name

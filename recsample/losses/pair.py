@@ -1,6 +1,8 @@
 """The pair losses, BPR and BPO: a unit is one positive, each negative a pair.
 
-Per positive (u, i) and each of its negatives j = draw(...), the sampler's
+Per visited positive (u, i), replaced by the sampler's ``choose_positive``
+(the visited one unless the sampler chooses, as k-OS does), and each of its
+negatives j = draw(...), the sampler's
 ``pair_step`` gives the ascent directions g_i = dL/dx_ui and g_j = dL/dx_uj
 (BPR: ln sigma(x_ui - x_uj); BPO: ln sigma(x_ui) + ln(1 - sigma(x_uj)); a
 learning sampler may reweight them) and the factors move at once:
@@ -19,8 +21,8 @@ from numba import njit
 from numba.extending import overload
 
 from .._optim import ADAGRAD, ADAM, BATCH, move_row
-from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, dot2, draw, implements, log_sigmoid,
-                             pair_loss, pair_step, sigmoid)
+from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
+                             log_sigmoid, pair_loss, pair_step, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
 
 #: the loss is reported from every LOSS_EVERY-th positive of a block: a
@@ -106,7 +108,8 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
 
     def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
         u = order[a] >> 32
-        i = order[a] & 0xFFFFFFFF
+        # the visited positive, unless the sampler picks another of u's (k-OS)
+        i = choose_positive(state, pos, u, order[a] & 0xFFFFFFFF, U, V, rng)
         total = 0.0
         sampled = 0
         pairs = 0

@@ -312,6 +312,12 @@ class FactorModel(Params):
             metric, cutoff = _parse_metric(self.valid_metric)
         sampler = get_sampler(self.sampler)
         loss = self._loss_state(p, sampler)
+        if sampler.chooses_positive and getattr(type(loss), "group", False):
+            raise ValueError(
+                f"sampler {sampler!r} chooses the positive of each pair, which only the "
+                "dot-product pair losses do (rs.BPR, rs.BPO with similarity='dot'); "
+                f"{type(self).__name__} with similarity={self.similarity!r} trains groups of "
+                "given positives against shared negatives")
         batch = self.optimizer == "batch"
         n_users, n_items = matrix.shape
         k = p["factors"]

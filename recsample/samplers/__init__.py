@@ -14,12 +14,13 @@ from .warp import WARP
 from .aobpr import AOBPR
 from .srns import SRNS
 from .importance import Importance
+from .kos import KOS
 
 SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS,
-                                      Importance)}
+                                      Importance, KOS)}
 
 __all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SRNS",
-           "Importance", "SAMPLERS", "get_sampler"]
+           "Importance", "KOS", "SAMPLERS", "get_sampler"]
 
 
 def get_sampler(sampler) -> Sampler:

@@ -16,6 +16,16 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     the draw is for no particular positive (``Sampler.sample`` without
     ``positives=``); samplers that compare against x_ui (WARP) need it.
 
+``choose_positive(state, pos, u, i, U, V, rng) -> i'``
+    The positive that the pair loss trains for this visit of (u, i), called
+    once per visit before its draws: ``i`` itself unless a sampler registers
+    its own (k-OS: the k-th highest-scored of K positives of u). Its
+    negatives are drawn for, and its pairs trained on, the returned item,
+    which must be a training positive of ``u``. The default is inlined as
+    ``i``, so it costs nothing. Group losses (Softmax, CCL) train a unit's
+    given positives and never call it; they refuse a sampler whose class sets
+    ``chooses_positive = True``.
+
 ``pair_weight(state, u, i, j) -> float``
     A multiplier of the pair's objective (and so of both its derivatives),
     called right after ``draw`` returned ``j`` in the same thread; 1 unless a
@@ -84,6 +94,11 @@ LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
 def draw(state, pos, u, i, U, V, rng):  # pragma: no cover - compiled only
     """Generic negative draw; each sampler registers an implementation."""
     raise NotImplementedError("draw() is only callable from compiled code")
+
+
+def choose_positive(state, pos, u, i, U, V, rng):  # pragma: no cover
+    """Generic choice of the positive of a visit; see the module docstring."""
+    raise NotImplementedError("choose_positive() is only callable from compiled code")
 
 
 def pair_weight(state, u, i, j):  # pragma: no cover
@@ -175,6 +190,16 @@ def _flag(state, name) -> bool:
 
 def _learns(state) -> bool:
     return _flag(state, "learns")
+
+
+@overload(choose_positive, inline="always")
+def _choose_visited(state, pos, u, i, U, V, rng):
+    if _flag(state, "chooses"):
+        return None
+
+    def impl(state, pos, u, i, U, V, rng):
+        return i  # the visited positive: inlined, nothing is computed
+    return impl
 
 
 @overload(pair_weight, inline="always")
@@ -432,6 +457,18 @@ def sample_users(state, pos, users, items, U, V, seed):
 
 
 @state_kernel()
+def choose_users(state, pos, users, items, U, V, seed):
+    """``choose_positive`` for each (users[t], items[t]) on a single stream
+    (seed, 0, 0), after one refresh of the state (for inspection and tests)."""
+    refresh(state, pos, U, V, seed, 0, False)
+    out = np.empty(users.shape[0], dtype=np.int64)
+    rng = stream(seed, 0, 0)
+    for t in range(users.shape[0]):
+        out[t] = choose_positive(state, pos, users[t], items[t], U, V, rng)
+    return out
+
+
+@state_kernel()
 def log_q_users(state, pos, users, items):
     """``log_q`` for aligned arrays of users and items (for inspection and tests)."""
     out = np.empty(users.shape[0])
@@ -460,6 +497,9 @@ class Sampler:
     needs_model = False
     needs_positive = False
     learns = False
+    #: replaces the positive of each pair (the ``choose_positive`` hook); the
+    #: group losses refuse such a sampler
+    chooses_positive = False
     #: Ranges ``rs.tune`` searches for this sampler's parameters (see
     #: recsample.search_space); empty for a sampler without any.
     search_space = {}

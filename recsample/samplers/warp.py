@@ -110,6 +110,10 @@ class WARP(Sampler):
         self.margin = margin
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
+        return WARPState(*self._warp_fields(train))
+
+    def _warp_fields(self, train):
+        """(margin, max_draws, harmonic numbers, per-thread weights), checked."""
         m = self.max_draws
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
             raise ValueError(f"max_draws must be an integer >= 1, got {m!r}")
@@ -120,7 +124,7 @@ class WARP(Sampler):
         harmonic = np.zeros(n_items + 1)
         harmonic[1:] = np.cumsum(1.0 / np.arange(1, n_items + 1))
         weights = np.zeros(numba.config.NUMBA_NUM_THREADS * STRIDE)
-        return WARPState(np.float64(g), np.int64(m), harmonic, weights)
+        return np.float64(g), np.int64(m), harmonic, weights
 
     def sample_weighted(self, train, users, positives, seed=0, model=None):
         """(items, weights): the draws of :meth:`sample` with the weight the
