@@ -21,6 +21,8 @@ import numba
 import numpy as np
 
 import recsample as rs
+from recsample._optim import make_optim
+from recsample.losses import Hyper, pair_loss_state
 from recsample.models import _train
 from recsample.models.base import BLOCK_SIZE as BLOCK, _packed_positives
 from recsample.samplers import get_sampler
@@ -38,16 +40,17 @@ def epoch_runner(matrix, sampler, factors=64, seed=0):
     U[:, factors] = 1.0
     n_blocks = (order.shape[0] + BLOCK - 1) // BLOCK
     blocks = np.arange(n_blocks, dtype=np.int64)
-    empty = np.zeros((0, factors + 1), dtype=np.float32)
-    outs = (np.zeros(n_blocks), np.zeros(n_blocks, dtype=np.int64),
-            np.zeros(n_blocks, dtype=np.int64), np.zeros(n_blocks, dtype=np.int64))
+    # what BPR.fit hands the loop: the pair loss, plain SGD, BPR's defaults
+    loss = pair_loss_state("bpr")
+    opt = make_optim("sgd", U, V)
+    hp = Hyper(0.05, 0.01, 0.01, 0.01, 0.0, factors, True, 1, False)
+    out = np.zeros((n_blocks, 4))
     epoch = [0]
 
     def run():
         epoch[0] += 1
-        _train.run_blocks(state, 0, pos, order, blocks, BLOCK, U, V, empty, empty, factors,
-                          True, 1, 0.05, 0.01, 0.01, 0.01, 0.0, False, True, seed, epoch[0],
-                          *outs)
+        _train.run_blocks(state, loss, pos, order, blocks, BLOCK, U, V, opt, hp, 1, True,
+                          seed, epoch[0], out)
     return run, order.shape[0]
 
 
