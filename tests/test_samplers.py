@@ -271,3 +271,22 @@ def test_frame_stream_starts_where_stream_starts():
         out = both(*args)
         assert np.array_equal(out[0], out[1])
     assert not np.array_equal(both(0, 0, 0)[0], both(0, 0, 1)[0])
+
+
+def test_membership_bisection_is_exact_for_every_row_length():
+    from numba import njit
+
+    from recsample.samplers.base import in_sorted_row
+
+    @njit
+    def member(indices, start, end, j):
+        return in_sorted_row(indices, start, end, j)
+
+    rng = np.random.default_rng(3)
+    for length in list(range(0, 18)) + [31, 32, 33, 100]:
+        row = np.sort(rng.choice(200, size=length, replace=False)).astype(np.int32)
+        # the row sits inside a longer array, as a CSR row does
+        indices = np.concatenate([np.array([7, 9], np.int32), row, np.array([1, 2], np.int32)])
+        members = set(row.tolist())
+        for j in range(-1, 201):
+            assert member(indices, 2, 2 + length, j) == (j in members), (length, j)

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
 from ..samplers.base import _FAST, draw, implements, log_q
 
@@ -71,6 +72,13 @@ def is_group(loss_class) -> bool:
     return bool(getattr(loss_class, "group", False))
 
 
+#: the item rows a unit scores are known before scoring starts: the rows this
+#: many places ahead are requested early, so that their loads from a table
+#: larger than the caches overlap the current row's arithmetic (Gowalla,
+#: cosine, 264 rows per unit: 110-165 -> 60-90 ns per row, one thread, under load)
+SCORE_AHEAD = 8
+
+
 @njit(cache=True)
 def new_scratch(n_items_unit, n_neg, width):
     """Per-block buffers of a unit: item ids, scores, derivatives, row norms,
@@ -92,7 +100,11 @@ def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
         for f in range(k):
             su += U[u, f] * U[u, f]
         nu = math.sqrt(max(np.float64(su), 1e-24))
+        for r in range(min(SCORE_AHEAD, total)):
+            prefetch_row(V, items[r])
         for r in range(total):
+            if r + SCORE_AHEAD < total:
+                prefetch_row(V, items[r + SCORE_AHEAD])
             j = items[r]
             d = np.float32(0.0)
             s = np.float32(0.0)
@@ -105,7 +117,11 @@ def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
             if has_bias:
                 x[r] += np.float64(V[j, k])
         return nu
+    for r in range(min(SCORE_AHEAD, total)):
+        prefetch_row(V, items[r])
     for r in range(total):
+        if r + SCORE_AHEAD < total:
+            prefetch_row(V, items[r + SCORE_AHEAD])
         j = items[r]
         d = np.float32(0.0)
         for f in range(width):
