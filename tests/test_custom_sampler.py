@@ -3,9 +3,10 @@ from collections import namedtuple
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 import recsample as rs
-from recsample.samplers.base import Sampler, draw, implements, is_positive
+from recsample.samplers.base import Sampler, draw, implements, is_positive, uniform_negative
 
 # the highest-numbered item that is not a positive of the user
 LastFreeState = namedtuple("LastFreeState", [])
@@ -52,3 +53,56 @@ def test_custom_state_types_stay_out_of_the_disk_cache(tmp_path):
                          env=dict(os.environ), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# records the (user, positive) of every draw, in the order the loop asks
+RecordState = namedtuple("RecordState", ["log", "count"])
+
+
+@njit
+def _record(log, count, u, i):
+    # a function of its own: stores into a state's arrays from code inlined
+    # into the parallel loop are not reliable
+    c = count[0]
+    log[c, 0] = u
+    log[c, 1] = i
+    count[0] = c + 1
+
+
+@implements(draw, RecordState)
+def _draw_record(state, pos, u, i, U, V, rng):
+    _record(state.log, state.count, u, i)
+    return uniform_negative(pos, u, rng)
+
+
+class Record(Sampler):
+    name = "record"
+
+    def __init__(self, size):
+        self.size = size
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        self.state = RecordState(np.zeros((self.size, 2), dtype=np.int64), np.zeros(1, np.int64))
+        return self.state
+
+
+def test_visit_by_user_trains_every_positive_once_with_each_user_in_one_run():
+    data = rs.datasets.synthetic(300, 200, 6000, seed=1)
+    m = data.matrix
+    runs = {}
+    for visit in ("random", "user"):
+        rec = Record(m.nnz)
+        model = rs.BPR(factors=4, epochs=1, n_threads=1, visit=visit, sampler=rec)
+        model.fit(data, progress=False)
+        log = rec.state.log[:rec.state.count[0]]
+        # every training positive exactly once
+        assert len(log) == m.nnz
+        got = sp.csr_matrix((np.ones(len(log)), (log[:, 0], log[:, 1])), shape=m.shape)
+        assert (got != (m > 0).astype(float)).nnz == 0
+        runs[visit] = 1 + int(np.count_nonzero(np.diff(log[:, 0])))
+    # by user: one run per user, plus at most one more per block boundary
+    # (a user's positives may straddle two of the loop's blocks)
+    from recsample.models.base import BLOCK_SIZE
+    n_users = len(np.unique(m.nonzero()[0]))
+    assert n_users <= runs["user"] <= n_users + m.nnz // BLOCK_SIZE
+    assert runs["random"] > m.nnz // 2

@@ -115,6 +115,22 @@ def test_one_thread_is_bit_exact_and_seed_matters(movielens):
     assert not np.array_equal(a.item_factors, c.item_factors)
 
 
+def test_visit_by_user_is_bit_exact_with_one_thread_and_learns(movielens_split):
+    train, test = movielens_split
+    kw = dict(factors=16, epochs=15, n_threads=1, visit="user")
+    a = rs.BPR(seed=5, **kw).fit(train, progress=False)
+    b = rs.BPR(seed=5, **kw).fit(train, progress=False)
+    assert np.array_equal(a.item_factors, b.item_factors)
+    assert a.history_[-1]["pairs"] == train.nnz
+    shuffled = rs.BPR(seed=5, **dict(kw, visit="random")).fit(train, progress=False)
+    assert not np.array_equal(a.item_factors, shuffled.item_factors)
+    popular = rs.baselines.MostPopular().fit(train)
+    ndcg = {name: float(rs.evaluate(m, test, train=train, k=(10,), metrics=("ndcg",))
+                        .summary()["mean"].iloc[0]) for name, m in
+            [("user", a), ("random", shuffled), ("popular", popular)]}
+    assert ndcg["user"] > 1.1 * ndcg["popular"], ndcg
+
+
 def test_epoch_trains_one_pair_per_positive_and_negative(movielens):
     model = rs.BPO(factors=8, epochs=2, negatives=3).fit(movielens, progress=False)
     assert [h["pairs"] for h in model.history_] == [3 * movielens.nnz] * 2
@@ -166,6 +182,7 @@ def test_exception_in_a_callback_keeps_finished_epochs(movielens):
     (dict(item_regularization=-0.1), "item_regularization"),
     (dict(negatives=0), "negatives"),
     (dict(optimizer="lbfgs"), "optimizer"),
+    (dict(visit="users"), "visit"),
     (dict(sampler="dsn"), "did you mean 'dns'"),
     (dict(sampler="dns", epochs=1, n_threads=0), "n_threads"),
 ])

@@ -93,6 +93,14 @@ class FactorModel(Params):
         Visit the positives in a new random order every epoch (the default).
         False keeps the CSR order, user by user, as the NBPO authors' code
         reads its files (their batches are consecutive slices of that order).
+    visit : {"random", "user"}
+        The order of an epoch's positives. "random" (the default for the pair
+        losses): one random permutation. "user": the users in a random order,
+        each user's positives one after the other in a random order, so the
+        user's factor row and training row stay in the fastest cache while
+        they are visited (cheaper on data larger than the caches; the
+        same pairs are trained, in a different order). The group losses
+        always visit user by user when ``group_size > 1``.
     seed : int
     n_threads : int or None
         Threads for training (None: numba's default, all cores). With one
@@ -111,7 +119,7 @@ class FactorModel(Params):
         negatives=1, sampler="uniform", use_bias=True, similarity="dot", init="normal",
         init_scale=0.1,
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
-        shuffle=True, seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+        shuffle=True, visit="random", seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
     )
     #: What ``rs.tune`` searches (the sampler adds its own); epochs come from
     #: early stopping, factors stay fixed unless a search asks for them.
@@ -208,6 +216,8 @@ class FactorModel(Params):
         p["eval_every"] = _check_number("eval_every", self.eval_every, low=1, integer=True)
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
+        if self.visit not in ("random", "user"):
+            raise ValueError(f"visit must be 'random' or 'user', got {self.visit!r}")
         if not isinstance(self.use_bias, (bool, np.bool_)):
             raise ValueError(f"use_bias must be True or False, got {self.use_bias!r}")
         p["group_size"] = 1
@@ -326,7 +336,7 @@ class FactorModel(Params):
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
         pos = positives_of(matrix)
         group_size = p["group_size"]
-        grouped = group_size > 1
+        grouped = group_size > 1 or self.visit == "user"
         order = _packed_positives(matrix)
         if self.shuffle and not grouped:
             rng.shuffle(order)
