@@ -107,7 +107,8 @@ def main():
 
     # throughput, interleaved so that machine noise hits both alike
     implicit_defaults = dict(lr=0.05, reg=0.01)
-    times = {"implicit": [], "uniform": [], "popularity(1)": [], "dns(16)": []}
+    times = {"implicit": [], "uniform": [], "uniform, visit user": [], "popularity(1)": [],
+             "dns(16)": [], "dns(16), visit user": []}
     models = {}
     for _ in range(args.repeats):
         t, models["implicit"] = _time_implicit(train, 64, implicit_defaults["lr"],
@@ -115,12 +116,18 @@ def main():
         times["implicit"].append(t)
         t, models["uniform"] = _time_ours(train, args.epochs, args.threads)
         times["uniform"].append(t)
+        t, models["uniform, visit user"] = _time_ours(train, args.epochs, args.threads,
+                                                      visit="user")
+        times["uniform, visit user"].append(t)
         t, models["popularity(1)"] = _time_ours(train, args.epochs, args.threads,
                                                 rs.samplers.Popularity(1.0))
         times["popularity(1)"].append(t)
         t, models["dns(16)"] = _time_ours(train, args.epochs, args.threads,
                                           rs.samplers.DNS(candidates=16))
         times["dns(16)"].append(t)
+        t, models["dns(16), visit user"] = _time_ours(train, args.epochs, args.threads,
+                                                      rs.samplers.DNS(candidates=16), visit="user")
+        times["dns(16), visit user"].append(t)
     median = {k: statistics.median(v) for k, v in times.items()}
     skip = implicit_skip_rate(train.matrix)
     trained = pairs * (1 - skip)
@@ -147,7 +154,8 @@ def main():
     print(f"| implicit BPR (lr={best[1][0]}, reg={best[1][1]}: best of its grid) | "
           f"{trained / median['implicit']:,.0f} (nominal {pairs / median['implicit']:,.0f}) | "
           f"1.00 | {best[0]:.4f} |")
-    for name in ("uniform", "popularity(1)", "dns(16)"):
+    for name in ("uniform", "uniform, visit user", "popularity(1)", "dns(16)",
+                 "dns(16), visit user"):
         r = ratios(name)
         print(f"| recsample BPR, {name} | {pairs / median[name]:,.0f} | "
               f"{statistics.median(r):.2f} ({r[0]:.2f}-{r[-1]:.2f}) | "

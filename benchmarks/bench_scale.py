@@ -60,13 +60,17 @@ def worker(lib, path, threads, epochs, task):
     result = {"lib": lib, "nnz": int(m.nnz), "users": m.shape[0], "items": m.shape[1],
               "threads": threads, "task": task}
     data_mb = (m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20
-    if lib == "recsample":
+    if lib.startswith("recsample"):
         import recsample as rs
         train = rs.Interactions(m)
-        if task == "train":
-            rs.BPR(factors=64, epochs=1, n_threads=threads).fit(warm, progress=False)
+        visit = "user" if lib == "recsample-user" else "random"
+        if task.startswith("train"):
+            sampler = rs.samplers.DNS(candidates=16) if task == "train-dns" else "uniform"
+            rs.BPR(factors=64, epochs=1, n_threads=threads, visit=visit, sampler=sampler).fit(
+                warm, progress=False)
             base = _rss_mb("VmRSS")
-            model = rs.BPR(factors=64, epochs=epochs, n_threads=threads)
+            model = rs.BPR(factors=64, epochs=epochs, n_threads=threads, visit=visit,
+                           sampler=sampler)
             t0 = time.perf_counter()
             model.fit(train, progress=False)
             result["seconds_per_epoch"] = (time.perf_counter() - t0) / epochs
@@ -156,7 +160,7 @@ def main():
             sp.save_npz(path, data.matrix, compressed=False)
             del data
             print(f"generated {nnz:,} interactions in {time.perf_counter() - t0:.1f}s", flush=True)
-            libs = ["recsample"] + ([] if args.no_implicit else ["implicit"])
+            libs = ["recsample", "recsample-user"] + ([] if args.no_implicit else ["implicit"])
             for lib in libs:
                 r = run_child(args, lib, path, args.threads, "train", nnz)
                 r["implicit_skip_rate"] = skip
@@ -164,8 +168,9 @@ def main():
                 print(json.dumps(r), flush=True)
             if nnz == sizes[len(sizes) // 2]:
                 for threads in (1, args.threads):
-                    for task in ("train", "evaluate"):
-                        r = run_child(args, "recsample", path, threads, task, nnz)
+                    for lib, task in (("recsample", "train"), ("recsample", "evaluate"),
+                                      ("recsample", "train-dns"), ("recsample-user", "train-dns")):
+                        r = run_child(args, lib, path, threads, task, nnz)
                         r["speedup_run"] = True
                         rows.append(r)
                         print(json.dumps(r), flush=True)
@@ -176,27 +181,32 @@ def main():
     main_rows = df[(df["task"] == "train") & (df["threads"] == args.threads)
                    & ~df.get("speedup_run", pd.Series(False, index=df.index)).fillna(False)
                    .astype(bool)]
-    print("\n| interactions | users | items | recsample s/epoch | implicit s/epoch | ratio | "
-          "implicit skip rate | ratio per trained pair | "
+    print("\n| interactions | users | items | visit | recsample s/epoch | implicit s/epoch | "
+          "ratio | implicit skip rate | ratio per trained pair | "
           "CSR (MB) | factors (MB) | recsample extra beyond CSR + factors (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for nnz, g in main_rows.groupby("nnz"):
-        ours = g[g["lib"] == "recsample"].iloc[0]
         theirs = g[g["lib"] == "implicit"]
         t_imp = theirs["seconds_per_epoch"].iloc[0] if len(theirs) else float("nan")
-        ratio = t_imp / ours["seconds_per_epoch"]
-        skip = ours["implicit_skip_rate"]
-        print(f"| {nnz:,} | {ours['users']:,} | {ours['items']:,} | "
-              f"{ours['seconds_per_epoch']:.2f} | {t_imp:.2f} | {ratio:.2f} | {skip:.1%} | "
-              f"{ratio / (1 - skip):.2f} | {ours['data_mb']:.0f} | "
-              f"{ours['factors_mb']:.0f} | {ours['overhead_mb']:.0f} |")
+        for lib, visit in (("recsample", "random"), ("recsample-user", "user")):
+            ours = g[g["lib"] == lib].iloc[0]
+            ratio = t_imp / ours["seconds_per_epoch"]
+            skip = ours["implicit_skip_rate"]
+            print(f"| {nnz:,} | {ours['users']:,} | {ours['items']:,} | {visit} | "
+                  f"{ours['seconds_per_epoch']:.2f} | {t_imp:.2f} | {ratio:.2f} | {skip:.1%} | "
+                  f"{ratio / (1 - skip):.2f} | {ours['data_mb']:.0f} | "
+                  f"{ours['factors_mb']:.0f} | {ours['overhead_mb']:.0f} |")
     sp_rows = df[df.get("speedup_run", False) == True]  # noqa: E712
     if len(sp_rows):
-        tr = sp_rows[sp_rows["task"] == "train"].set_index("threads")["seconds_per_epoch"]
-        ev = sp_rows[sp_rows["task"] == "evaluate"].set_index("threads")["eval_seconds"]
-        print(f"\n1 -> {args.threads} threads: training x{tr.iloc[0] / tr.iloc[-1]:.2f}, "
-              f"evaluation x{ev.iloc[0] / ev.iloc[-1]:.2f} "
-              f"(at {int(sp_rows['nnz'].iloc[0]):,} interactions)")
+        def speedup(lib, task, column="seconds_per_epoch"):
+            t = sp_rows[(sp_rows["lib"] == lib) & (sp_rows["task"] == task)] \
+                .set_index("threads")[column]
+            return t.iloc[0] / t.iloc[-1]
+        print(f"\n1 -> {args.threads} threads (at {int(sp_rows['nnz'].iloc[0]):,} interactions): "
+              f"training x{speedup('recsample', 'train'):.2f}, "
+              f"evaluation x{speedup('recsample', 'evaluate', 'eval_seconds'):.2f}, "
+              f"DNS(16) training x{speedup('recsample', 'train-dns'):.2f} (visit random), "
+              f"x{speedup('recsample-user', 'train-dns'):.2f} (visit user)")
 
     try:
         import matplotlib

@@ -144,7 +144,7 @@ def _space_for(cls, sampler, space):
     fixed). Returns (ranges, fixed)."""
     merged = dict(getattr(cls, "search_space", {}))
     if sampler is not None:
-        merged.update({f"sampler.{k}": v for k, v in type(sampler).search_space.items()})
+        merged.update({f"sampler.{k}": v for k, v in sampler.space().items()})
     user = _space.check_space(space)
     model_keys = set(cls._defaults) - {"sampler", "seed"}
     sampler_keys = set(sampler.get_params()) if sampler is not None else set()

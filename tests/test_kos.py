@@ -9,16 +9,11 @@ from scipy import stats
 
 import recsample as rs
 from recsample.samplers import KOS, WARP
+from helpers import Factors
 
 P_MIN = 1e-4   # goodness of fit fails by chance once in 10,000 runs; seeds are fixed
 N_POS = 8      # the user's positives are items 0..7, scored 8, 7, ..., 1
 N_ITEMS = 30
-
-
-class Factors:
-    def __init__(self, U, V):
-        self.user_factors = np.asarray(U, dtype=np.float32)
-        self.item_factors = np.asarray(V, dtype=np.float32)
 
 
 @pytest.fixture

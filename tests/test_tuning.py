@@ -208,3 +208,17 @@ def test_every_model_declares_ranges_over_its_own_parameters(name):
     cls, _ = tuning.resolve_model(name)
     params, space = _declared(cls)
     assert set(space) <= params and all(isinstance(r, Range) for r in space.values())
+
+
+def test_sampler_ranges_follow_the_instances_bounds():
+    """DNS(M, N) is searched over N >= M, k-OS over k <= K: a trial never
+    proposes a setting the sampler refuses."""
+    from recsample.samplers import DNS, KOS
+    ranges, _ = tuning._space_for(rs.BPR, DNS(candidates=32, hardest=8), {})
+    assert ranges["sampler.candidates"].low == 8
+    ranges, _ = tuning._space_for(rs.BPR, DNS(), {})
+    assert ranges["sampler.candidates"].low == 2
+    ranges, _ = tuning._space_for(rs.BPR, KOS(K=4, k=2), {})
+    assert ranges["sampler.k"].high == 4
+    ranges, _ = tuning._space_for(rs.BPR, KOS(K=1, k=1), {})
+    assert "sampler.k" not in ranges

@@ -182,7 +182,7 @@ def _searchable(config) -> bool:
     fixed = dict(config.params)
     space = {k for k in getattr(cls, "search_space", {}) if k not in fixed}
     if config.sampler is not None:
-        space |= set(type(config.sampler).search_space)
+        space |= set(config.sampler.space())
     return bool(space)
 
 

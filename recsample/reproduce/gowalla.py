@@ -55,6 +55,9 @@ def configurations() -> dict:
         "softmax-bias": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
                                           optimizer="adagrad", learning_rate=0.1,
                                           temperature=0.1, use_bias=True)),
+        "softmax-bias-t07": (rs.Softmax, dict(factors=64, epochs=150, negatives=256, group_size=8,
+                                              optimizer="adagrad", learning_rate=0.1,
+                                              temperature=0.07, use_bias=True)),
         "ccl": (rs.CCL, dict(factors=64, epochs=80, negatives=256, group_size=8,
                              optimizer="adam", learning_rate=0.01, margin=0.8)),
     }

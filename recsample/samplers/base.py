@@ -515,6 +515,12 @@ class Sampler:
     #: own default parameters. Empty: the trainer's defaults.
     recommended = {}
 
+    def space(self) -> dict:
+        """The ranges ``rs.tune`` searches for this instance: the class's
+        ``search_space``, narrowed by a sampler whose other parameters bound
+        them (DNS(M, N) needs N >= M; k-OS needs k <= K)."""
+        return dict(type(self).search_space)
+
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         """Build the compiled state for ``train`` (Interactions or CSR).
 

@@ -306,6 +306,13 @@ class DNS(Sampler):
     def needs_positive(self):
         return self.rho is not None
 
+    def space(self) -> dict:
+        # DNS(M, N) needs at least M candidates: search N from M up
+        h = self.hardest
+        if _is_int(h) and h > 1:
+            return {"candidates": IntRange(int(h), max(64, 2 * int(h)), log=True)}
+        return super().space()
+
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         m = self.candidates
         if not _is_int(m) or m < 1:

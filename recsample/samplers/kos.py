@@ -126,13 +126,20 @@ class KOS(WARP):
 
     name = "kos"
     chooses_positive = True
-    search_space = {"k": IntRange(1, 10)}   # over the default K = 10
+    search_space = {"k": IntRange(1, 10)}   # over the default K = 10; see space()
 
     def __init__(self, K: int = 10, k: int = 5, max_draws: int = 10, margin: float = 1.0):
         self.K = K
         self.k = k
         self.max_draws = max_draws
         self.margin = margin
+
+    def space(self) -> dict:
+        # k is searched over 1..K of this instance (nothing to search when K = 1)
+        K = self.K
+        if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
+            return super().space()
+        return {"k": IntRange(1, int(K))} if K > 1 else {}
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         K = self.K
