@@ -31,7 +31,6 @@ unit's positives as given and refuse this sampler.
 """
 from collections import namedtuple
 
-import numba
 import numpy as np
 from numba import njit, types
 
@@ -40,7 +39,7 @@ from .._rng import next_int
 from ..search_space import IntRange
 from .base import (Sampler, _factors_for, as_csr, check_users, choose_positive, choose_users,
                    dot, draw, implements, pair_weight, positives_of)
-from .warp import STRIDE, WARP, warp_negative
+from .warp import WARP, _draw_warp, _pair_weight_warp
 
 KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "harmonic", "weights"])
 KOSState.chooses = True  # read by the generic choose_positive: this state brings its own
@@ -95,15 +94,9 @@ def _choose_kos(state, pos, u, i, U, V, rng):
     return kth_of_sampled(state.K, state.k, pos, u, U, V, rng)
 
 
-@implements(draw, KOSState)
-def _draw_kos(state, pos, u, i, U, V, rng):
-    return warp_negative(state.margin, state.max_draws, state.harmonic, state.weights,
-                         numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
-
-
-@implements(pair_weight, KOSState)
-def _pair_weight_kos(state, u, i, j):
-    return state.weights[numba.get_thread_id() * STRIDE]
+# the negative and the pair's rank weight are WARP's, read from the same fields
+implements(draw, KOSState)(_draw_warp)
+implements(pair_weight, KOSState)(_pair_weight_warp)
 
 
 class KOS(WARP):
