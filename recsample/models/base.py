@@ -99,7 +99,8 @@ class FactorModel(Params):
         each user's positives one after the other in a random order, so the
         user's factor row and training row stay in the fastest cache while
         they are visited (cheaper on data larger than the caches; the
-        same pairs are trained, in a different order). The group losses
+        same pairs are trained, in a different order). With
+        ``shuffle=False`` the users keep their index order. The group losses
         always visit user by user when ``group_size > 1``.
     seed : int
     n_threads : int or None
@@ -119,7 +120,8 @@ class FactorModel(Params):
         negatives=1, sampler="uniform", use_bias=True, similarity="dot", init="normal",
         init_scale=0.1,
         optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
-        shuffle=True, visit="random", seed=0, n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+        shuffle=True, visit="random", seed=0, n_threads=None, patience=None,
+        valid_metric="ndcg@10", eval_every=1,
     )
     #: What ``rs.tune`` searches (the sampler adds its own); epochs come from
     #: early stopping, factors stay fixed unless a search asks for them.
