@@ -6,7 +6,9 @@ Trains ``rs.<MODEL>(**settings)`` on 90% of each user's items of the
 release's train.txt (seed 0) and prints validation recall@20 / NDCG@20 on the
 other 10% every ``--every`` epochs, with the elapsed and per-epoch seconds.
 test.txt is never read. Settings are the model's constructor arguments as a
-JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32).
+JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32), and
+``"sampler": {"name": "popularity", "alpha": 0.75}`` for a sampler built
+from its name and parameters.
 """
 import argparse
 import json
@@ -26,6 +28,9 @@ def main(argv=None):
     settings = json.loads(args.settings)
     if settings.get("sampler") == "dns32":
         settings["sampler"] = rs.samplers.DNS(candidates=32)
+    elif isinstance(settings.get("sampler"), dict):
+        spec = dict(settings["sampler"])
+        settings["sampler"] = rs.samplers.SAMPLERS[spec.pop("name")](**spec)
     model = getattr(rs, args.model)(**settings)
 
     def report(epoch, m, record, elapsed):

@@ -82,8 +82,10 @@ SCORE_AHEAD = 8
 @njit(cache=True)
 def new_scratch(n_items_unit, n_neg, width):
     """Per-block buffers of a unit: item ids, scores, derivatives, row norms,
-    ln q of the negatives, and three factor-width vectors."""
-    return (np.empty(n_items_unit, dtype=np.int64), np.empty(n_items_unit),
+    ln q of the negatives, and three factor-width vectors. The item ids start
+    as -2: a pair loss with a blind sampler keeps its negative drawn ahead in
+    the first (-2: none yet)."""
+    return (np.full(n_items_unit, -2, dtype=np.int64), np.empty(n_items_unit),
             np.empty(n_items_unit), np.empty(n_items_unit), np.empty(max(n_neg, 1)),
             np.empty((3, width), dtype=np.float32))
 

@@ -20,9 +20,10 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, move_row
 from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
-                             log_sigmoid, pair_loss, pair_step, sigmoid)
+                             is_blind, log_sigmoid, pair_loss, pair_step, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
 
 #: the loss is reported from every LOSS_EVERY-th positive of a block: a
@@ -100,10 +101,34 @@ def _optim_pair(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
     move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 
+@njit(cache=True, inline="always")
+def _train_pair_one(loss, state, U, V, opt, hp, u, i, j, report, vec):
+    """Score, step and move one pair (u, i, j); returns the reported loss
+    (0 unless ``report``)."""
+    accumulate = opt.kind == BATCH
+    xi, xj = dot2(U, u, V, i, j)
+    x_ui = np.float64(xi)
+    x_uj = np.float64(xj)
+    value = 0.0
+    if report:
+        value = pair_loss(state, loss.code, u, i, j, x_ui, x_uj, hp.clip)
+    g_i, g_j = pair_step(state, loss.code, u, i, j, x_ui, x_uj, hp.lr, hp.clip, accumulate)
+    if accumulate:
+        _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
+    elif opt.kind == ADAM or opt.kind == ADAGRAD:
+        _optim_pair(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU,
+                    opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, i, j, g_i, g_j,
+                    hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors, hp.has_bias, vec)
+    else:
+        _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors,
+                   hp.has_bias)
+    return value
+
+
 @overload(train_unit, inline="always")
 def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
     cls = _loss_class(loss)
-    if cls is None or is_group(cls) or cls is not PairLoss:
+    if cls is None or is_group(cls) or cls is not PairLoss or is_blind(state):
         return None
 
     def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
@@ -114,31 +139,84 @@ def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
         sampled = 0
         pairs = 0
         skipped = 0
-        accumulate = opt.kind == BATCH
+        report = (a - lo) % LOSS_EVERY == 0
         for _ in range(hp.negatives):
             j = draw(state, pos, u, i, U, V, rng)
             if j < 0:
                 skipped += 1
                 break
-            xi, xj = dot2(U, u, V, i, j)
-            x_ui = np.float64(xi)
-            x_uj = np.float64(xj)
-            if (a - lo) % LOSS_EVERY == 0:
-                total += pair_loss(state, loss.code, u, i, j, x_ui, x_uj, hp.clip)
-                sampled += 1
-            g_i, g_j = pair_step(state, loss.code, u, i, j, x_ui, x_uj, hp.lr, hp.clip,
-                                 accumulate)
-            if accumulate:
-                _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
-            elif opt.kind == ADAM or opt.kind == ADAGRAD:
-                _optim_pair(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV,
-                            opt.dU, opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, i,
-                            j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors,
-                            hp.has_bias, scratch[5])
-            else:
-                _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b,
-                           hp.n_factors, hp.has_bias)
+            total += _train_pair_one(loss, state, U, V, opt, hp, u, i, j, report, scratch[5])
+            sampled += report
             pairs += 1
+        return total, sampled, pairs, skipped
+    return impl
+
+
+#: ``scratch[0][0]`` between the units of a blind sampler: no negative drawn
+#: ahead (the block's first unit)
+NOT_DRAWN = -2
+
+
+@njit(cache=True)
+def _keep(slot, value):
+    """Store the negative drawn ahead for the next unit. A function of its
+    own: a store from the inlined unit into the block's scratch could be lost
+    (as Adagrad's were, see _optim_pair)."""
+    slot[0] = value
+
+
+@overload(train_unit, inline="always")
+def _train_pair_blind(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+    """The pair loss for a sampler whose draws depend only on the positives
+    and the random stream (``blind``: Uniform, Popularity). Each draw is made
+    one pair early, so its item row is on its way from memory while the
+    current pair trains: the draws come in the same order from the same
+    stream, so the results are the same values as drawing on demand."""
+    cls = _loss_class(loss)
+    if cls is not PairLoss or not is_blind(state):
+        return None
+
+    def impl(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
+        u = order[a] >> 32
+        i = order[a] & 0xFFFFFFFF
+        n = hp.negatives
+        # the next visited positive: its first negative is drawn here, at the
+        # end (past the block's end it is a harmless extra draw of this
+        # block's stream, which the next block does not use)
+        has_next = a + 1 < order.shape[0]
+        nu = order[a + 1] >> 32 if has_next else 0
+        ni = order[a + 1] & 0xFFFFFFFF if has_next else 0
+        total = 0.0
+        sampled = 0
+        pairs = 0
+        skipped = 0
+        report = (a - lo) % LOSS_EVERY == 0
+        cur = scratch[0][0]
+        made = 0                      # of this unit's negatives drawn; n once u ran out
+        if cur != NOT_DRAWN:
+            made = 1 if cur >= 0 else n
+        nxt = NOT_DRAWN
+        while True:
+            mine = made < n
+            nxt = NOT_DRAWN
+            if mine or has_next:
+                nxt = draw(state, pos, u if mine else nu, i if mine else ni, U, V, rng)
+                if nxt >= 0:
+                    prefetch_row(V, nxt)
+                if mine:
+                    made = made + 1 if nxt >= 0 else n
+            if cur != NOT_DRAWN:
+                if cur < 0:
+                    skipped += 1
+                else:
+                    total += _train_pair_one(loss, state, U, V, opt, hp, u, i, cur, report,
+                                             scratch[5])
+                    sampled += report
+                    pairs += 1
+            if not mine:
+                break
+            cur = nxt
+        _keep(scratch[0], nxt)
         return total, sampled, pairs, skipped
     return impl
 

@@ -43,7 +43,7 @@ def configurations() -> dict:
     knows; all use 64 factors. The loss settings come from the validation
     searches recorded in docs/results/gowalla/."""
     import recsample as rs
-    from recsample.samplers import DNS
+    from recsample.samplers import DNS, Popularity
     # BPR's rate and decay are pinned to the values of the published run (then
     # the trainer's defaults), so that no sampler recommendation changes them
     bpr = dict(factors=64, epochs=100, learning_rate=0.05, regularization=0.01)
@@ -58,6 +58,10 @@ def configurations() -> dict:
         "softmax-bias-t07": (rs.Softmax, dict(factors=64, epochs=150, negatives=256, group_size=8,
                                               optimizer="adagrad", learning_rate=0.1,
                                               temperature=0.07, use_bias=True)),
+        "softmax-pop": (rs.Softmax, dict(factors=64, epochs=130, negatives=256, group_size=8,
+                                         optimizer="adagrad", learning_rate=0.1,
+                                         temperature=0.1, use_bias=True,
+                                         sampler=Popularity(alpha=0.5))),
         "ccl": (rs.CCL, dict(factors=64, epochs=80, negatives=256, group_size=8,
                              optimizer="adam", learning_rate=0.01, margin=0.8)),
     }

@@ -14,7 +14,9 @@ from .._rng import next_float
 from ..search_space import Uniform
 from .base import Sampler, as_csr, draw, implements, is_positive, log_q
 
-PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free"])
+PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free",
+                                                 "log_weights", "log_free"])
+PopularityState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
 PopularityState.has_log_q = True  # registers its own log_q below
 
 # After this many rejected draws the user's positives hold most of the
@@ -62,21 +64,37 @@ def alias_table(weights):
     return prob, alias
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def popularity_negative(prob, alias, weights, total, pos, u, rng):
+    """One draw: alias-table proposals rejected while they are positives of
+    ``u``, then the exact scan. Inlined into the trainer's loop: called there
+    as a function, passing its arrays cost more than the draw."""
     n_items = pos.n_items
-    indices = pos.indices
-    start = pos.indptr[u]
-    end = pos.indptr[u + 1]
-    if end - start >= n_items or total <= 0.0:
+    if pos.indptr[u + 1] - pos.indptr[u] >= n_items or total <= 0.0:
         return -1
     for _ in range(_MAX_REJECTIONS):
         x = next_float(rng) * n_items
         k = np.int64(x)
-        j = k if x - k < prob[k] else alias[k]
+        # both table entries are read before the choice, so that it compiles
+        # to a select: a branch on a value still coming from memory is
+        # mispredicted half the time and stops the next draws' loads
+        keep = prob[k]
+        other = alias[k]
+        j = k if x - k < keep else other
         if not is_positive(pos, u, j):
             return j
-    # exact fallback: weights of the user's non-positives only
+    return _exact_negative(weights, total, pos, u, rng)
+
+
+@njit(cache=True)
+def _exact_negative(weights, total, pos, u, rng):
+    """The fallback of ``popularity_negative`` for users whose positives hold
+    most of the popularity mass: a draw over the weights of the user's
+    non-positives only."""
+    n_items = pos.n_items
+    indices = pos.indices
+    start = pos.indptr[u]
+    end = pos.indptr[u + 1]
     free = total
     for k in range(start, end):
         free -= weights[indices[k]]
@@ -106,10 +124,22 @@ def _draw_popularity(state, pos, u, i, U, V, rng):
 
 @implements(log_q, PopularityState)
 def _log_q_popularity(state, pos, u, j):
-    w = state.weights[j]
-    if w <= 0.0 or state.free[u] <= 0.0:
-        return -np.inf
-    return np.log(w) - np.log(state.free[u])
+    # ln w_j - ln free_u from tables: two logarithms per negative were a tenth
+    # of a sampled-softmax epoch. -inf when w_j = 0 or free_u = 0 (+inf there).
+    return state.log_weights[j] - state.log_free[u]
+
+
+@njit(cache=True)
+def _log_tables(weights, free):
+    """ln w (-inf where w = 0) and ln free (+inf where free = 0), computed
+    with the same logarithm the compiled code would call per draw."""
+    log_w = np.empty(weights.shape[0])
+    for j in range(weights.shape[0]):
+        log_w[j] = np.log(weights[j]) if weights[j] > 0.0 else -np.inf
+    log_f = np.empty(free.shape[0])
+    for u in range(free.shape[0]):
+        log_f[u] = np.log(free[u]) if free[u] > 0.0 else np.inf
+    return log_w, log_f
 
 
 @njit(cache=True)
@@ -154,8 +184,8 @@ class Popularity(Sampler):
         weights = counts ** float(alpha)  # 0 ** 0 == 1: alpha 0 is uniform over all items
         prob, alias = alias_table(weights)
         total = float(weights.sum())
-        return PopularityState(prob, alias, weights, total,
-                               _free_mass(m.indptr, m.indices, weights, total))
+        free = _free_mass(m.indptr, m.indices, weights, total)
+        return PopularityState(prob, alias, weights, total, free, *_log_tables(weights, free))
 
     def probabilities(self, train, user: int) -> np.ndarray:
         """The exact distribution this sampler draws from for ``user``."""

@@ -5,6 +5,7 @@ from collections import namedtuple
 from .base import Sampler, draw, implements, uniform_negative
 
 UniformState = namedtuple("UniformState", [])
+UniformState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
 
 
 @implements(draw, UniformState)
