@@ -226,3 +226,28 @@ def test_plot_summary_writes_a_png(data, tmp_path):
         warnings.simplefilter("error")
         rs.experiments.plot_summary(rs.experiments.summarize(df), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resuming_refuses_rows_whose_defaults_have_changed(data, tmp_path, monkeypatch):
+    """The run key lists only settings that differ from the defaults, so a
+    changed default would make old rows pass for new ones; the settings file
+    beside the results catches it, and a file without one is reused with a
+    warning."""
+    out = tmp_path / "grid.csv"
+    grid = configs("uniform")
+    rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",), out=out, progress=False)
+    settings = out.with_name(out.name + ".settings.jsonl")
+    assert settings.is_file() and '"learning_rate"' in settings.read_text()
+    again = []
+    rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",), out=out,
+                       progress=False, on_result=again.append)
+    assert again == []                                       # unchanged defaults: resumed
+    monkeypatch.setitem(rs.BPR.trainer_defaults, "learning_rate", 0.123)
+    with pytest.raises(ValueError, match=r"learning_rate: 0\.\d+ then, 0\.123 now"):
+        rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",), out=out,
+                           progress=False)
+    settings.unlink()                                        # as an older version wrote it
+    with pytest.warns(RuntimeWarning, match="no recorded settings"):
+        df = rs.experiments.run(grid, {"syn": data}, seeds=1, metrics=("ndcg",), out=out,
+                                progress=False)
+    assert len(df) == 1

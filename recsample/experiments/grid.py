@@ -280,6 +280,25 @@ class Run:
     def describe(self) -> dict:
         return dict(zip(KEY_COLUMNS, self.key))
 
+    def settings(self) -> str:
+        """Canonical JSON of everything the run's model will be trained with:
+        every hyper-parameter as ``fit`` resolves it (defaults and sampler
+        recommendations filled in) and the sampler's class and parameters.
+        The key names only what differs from the defaults; this records what
+        the defaults were, so that a resumed grid can tell when they have
+        changed since the rows were written."""
+        model = self.config.build(self.seed)
+        params = model.effective_params()
+        sampler = params.pop("sampler")
+        for name in ("seed", "n_threads", "progress"):
+            params.pop(name, None)
+        from ..samplers import get_sampler
+        sampler = get_sampler(sampler)
+        out = {"model": type(model).__name__, "params": _plain(params),
+               "sampler": {"class": type(sampler).__name__,
+                           "params": _plain(sampler.get_params())}}
+        return json.dumps(out, sort_keys=True, default=repr)
+
 
 def check_seeds(seeds) -> list:
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):

@@ -1,6 +1,7 @@
 """``run``: execute a grid of configurations x datasets x seeds, resumably."""
 from __future__ import annotations
 
+import json
 import numbers
 import os
 import warnings
@@ -99,6 +100,8 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
     data = grid.resolve_datasets(datasets, paths)
     runs = grid.expand(configs, data, seeds)
     done = store.done_keys() if store is not None else set()
+    if done:
+        _check_settings(store, [r for r in runs if r.key in done])
     pending = [r for r in runs if r.key not in done]
     by_name = {d.name: d for d in data}
 
@@ -120,7 +123,7 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
                 bar.step(f"{_label(r)} failed: {error}", postfix={"failed": len(failed)})
             else:
                 if store is not None:
-                    store.append(rows)
+                    store.append(rows, r.key, r.settings())
                 new_rows.extend(rows)
                 if on_result is not None:
                     on_result(pd.DataFrame(rows, columns=COLUMNS))
@@ -143,6 +146,42 @@ def run(configs, datasets, seeds=3, k=(10,), metrics=DEFAULT_METRICS, out=None, 
     df = df.reset_index(drop=True)
     df.attrs["failed"] = failed
     return df
+
+
+def _check_settings(store, finished) -> None:
+    """Refuse to resume when finished runs were trained with other settings
+    than this version gives their configuration (a default or a sampler's
+    recommendation changed): their rows would pass for current ones."""
+    recorded = store.recorded_settings()
+    stale, unknown = [], 0
+    for r in finished:
+        old = recorded.get(r.key)
+        if old is None:
+            unknown += 1
+            continue
+        now = r.settings()
+        if old != now:
+            stale.append((r, json.loads(old), json.loads(now)))
+    if stale:
+        r, old, now = stale[0]
+        diff = []
+        for part in ("params", "sampler"):
+            a, b = old.get(part, {}), now.get(part, {})
+            if part == "sampler":
+                a, b = {"class": a.get("class"), **a.get("params", {})}, \
+                    {"class": b.get("class"), **b.get("params", {})}
+            diff += [f"{n}: {a.get(n)!r} then, {b.get(n)!r} now"
+                     for n in sorted(set(a) | set(b)) if a.get(n) != b.get(n)]
+        raise ValueError(
+            f"out={str(store.path)!r}: {len(stale)} finished run(s) were trained with settings "
+            f"that differ from what this configuration means now, so their rows cannot be "
+            f"reused; first: {_label(r)} ({'; '.join(diff[:4])}). Give a new out= path, or "
+            f"delete {store.path.name} and {store.settings_path.name} to train them again.")
+    if unknown:
+        warnings.warn(f"out={str(store.path)!r}: {unknown} finished run(s) have no recorded "
+                      f"settings (written by an older recsample), so whether their defaults "
+                      f"still hold is not checked; their rows are reused", RuntimeWarning,
+                      stacklevel=3)
 
 
 def _frame(rows) -> pd.DataFrame:

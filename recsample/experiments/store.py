@@ -4,13 +4,17 @@ Each run's rows go out in a single ``write`` followed by ``flush`` and
 ``fsync``, so a crash or Ctrl-C loses at most the run in progress. A line cut
 short by a crash during that write (no trailing newline) is removed before the
 next append, and runs are matched by their key, so running the same grid again
-resumes it. The format is CSV: Parquet files cannot be appended to row by row,
+resumes it. Beside the CSV, ``<file>.settings.jsonl`` records for each
+finished run the settings it was trained with in full (defaults included),
+so that resuming refuses rows whose defaults have changed since. The format
+is CSV: Parquet files cannot be appended to row by row,
 so for Parquet write the returned DataFrame yourself (``df.to_parquet``).
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 
@@ -82,6 +86,27 @@ class ResultsFile:
                                  f"file (its header is {header}); choose another path")
         self.existing = read_results(self.path)
 
+    @property
+    def settings_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".settings.jsonl")
+
+    def recorded_settings(self) -> dict:
+        """key -> the settings text recorded when that run's rows were written
+        (runs written before settings were recorded are absent)."""
+        out = {}
+        if not self.settings_path.is_file():
+            return out
+        with open(self.settings_path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    entry = json.loads(line)
+                    d, m, s_, p, seed = entry["key"]
+                    out[(d, m, s_, p, int(seed))] = json.dumps(entry["settings"],
+                                                               sort_keys=True)
+                except (ValueError, KeyError, TypeError):
+                    continue   # a line cut short by a crash: its run is unchecked
+        return out
+
     def done_keys(self) -> set:
         if self.existing.empty:
             return set()
@@ -101,8 +126,9 @@ class ResultsFile:
             data = fh.read()
             fh.truncate(data.rfind(b"\n") + 1)
 
-    def append(self, rows: list) -> None:
-        """Write one run's rows at once and push them to disk."""
+    def append(self, rows: list, key=None, settings=None) -> None:
+        """Write one run's rows at once and push them to disk; with ``key``
+        and ``settings``, record what the run was trained with."""
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         if self.path.stat().st_size == 0:
@@ -113,3 +139,9 @@ class ResultsFile:
             fh.write(buf.getvalue())
             fh.flush()
             os.fsync(fh.fileno())
+        if key is not None and settings is not None:
+            line = json.dumps({"key": [str(k) for k in key[:4]] + [int(key[4])],
+                               "settings": json.loads(settings)}) + "\n"
+            with open(self.settings_path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
