@@ -108,40 +108,24 @@ def test_visit_by_user_trains_every_positive_once_with_each_user_in_one_run():
     assert runs["random"] > m.nnz // 2
 
 
-# Uniform's draw under a state class that does not declare itself blind, so
-# the pair loss draws on demand instead of one pair ahead
-OnDemandUniformState = namedtuple("OnDemandUniformState", [])
-
-
-@implements(draw, OnDemandUniformState)
-def _draw_on_demand(state, pos, u, i, U, V, rng):
-    return uniform_negative(pos, u, rng)
-
-
-class OnDemandUniform(Sampler):
-    name = "on-demand-uniform"
-
-    def prepare(self, train, n_factors=None, seed=0, batch=False):
-        return OnDemandUniformState()
-
-
 def test_drawing_ahead_for_a_blind_sampler_gives_the_same_model(movielens):
     """Uniform is blind (its draws read only the positives and the stream), so
     the pair loss draws each negative one pair early; the model must be the
     one drawing on demand gives, bit for bit, with one negative or several,
-    in both visiting orders and with a user who owns every item (skipped)."""
+    in both visiting orders and with a user who owns every item (skipped).
+    Record draws as Uniform does but is not declared blind."""
     from recsample.samplers.base import is_blind
     from recsample.samplers.uniform import UniformState
     from numba import typeof
     assert is_blind(typeof(UniformState()))
-    assert not is_blind(typeof(OnDemandUniformState()))
+    assert not is_blind(typeof(RecordState(np.zeros((1, 2), np.int64), np.zeros(1, np.int64))))
     m = movielens.matrix.tocsr()[:60].tocsr()
     m = m[:, np.unique(m.indices)].tocsr()
     full = sp.csr_matrix(np.ones((1, m.shape[1]), dtype=np.float32))
     m = sp.vstack([m, full]).tocsr()
     for kw in (dict(), dict(negatives=3), dict(visit="user", negatives=2)):
         fits = []
-        for sampler in ("uniform", OnDemandUniform()):
+        for sampler in ("uniform", Record(2 * m.nnz * kw.get("negatives", 1) + 10_000)):
             model = rs.BPR(factors=8, epochs=2, n_threads=1, seed=5, sampler=sampler, **kw)
             fits.append(model.fit(m, progress=False))
         a, b = fits
