@@ -38,7 +38,8 @@ from .popularity import Popularity, popularity_negative
 
 #: the popularity arrays are those of PopularityState (empty for uniform q)
 ImportanceState = namedtuple("ImportanceState", [
-    "candidates", "inv_temperature", "popular", "prob", "alias", "weights", "total", "free"])
+    "candidates", "inv_temperature", "popular", "prob", "alias", "weights", "total", "free",
+    "log_weights", "log_free"])
 ImportanceState.has_log_q = True  # registers its own log_q below
 
 
@@ -57,7 +58,7 @@ def importance_negative(state, pos, u, U, V, rng):
             return -1
         # ln q(j) = ln w_j - ln(free mass of u); the second term is the same
         # for every candidate and drops out of the softmax
-        correction = math.log(state.weights[j])
+        correction = state.log_weights[j]
         g = next_float(rng)
         # Gumbel-max: argmax of logit + Gumbel noise is a softmax draw
         key = (np.float64(dot(U, u, V, j)) * state.inv_temperature - correction
@@ -80,10 +81,7 @@ def _draw_importance(state, pos, u, i, U, V, rng):
 @implements(log_q, ImportanceState)
 def _log_q_importance(state, pos, u, j):
     if state.popular:
-        w = state.weights[j]
-        if w <= 0.0 or state.free[u] <= 0.0:
-            return -np.inf
-        return np.log(w) - np.log(state.free[u])
+        return state.log_weights[j] - state.log_free[u]   # as Popularity's log_q
     free = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
     return -math.log(max(free, 1))
 
@@ -128,7 +126,9 @@ class Importance(Sampler):
         if self.proposal == "popularity":
             pop = Popularity(alpha=self.alpha).prepare(m)   # validates alpha
             return ImportanceState(np.int64(c), np.float64(1.0 / t), True, pop.prob, pop.alias,
-                                   pop.weights, np.float64(pop.total), pop.free)
+                                   pop.weights, np.float64(pop.total), pop.free,
+                                   pop.log_weights, pop.log_free)
         empty = np.zeros(0)
         return ImportanceState(np.int64(c), np.float64(1.0 / t), False, empty,
-                               np.zeros(0, dtype=np.int64), empty, np.float64(0.0), empty)
+                               np.zeros(0, dtype=np.int64), empty, np.float64(0.0), empty, empty,
+                               empty)
