@@ -42,6 +42,13 @@ def next_float(state):
 
 
 @njit(cache=True, inline="always")
+def peek_float(state):
+    """The float the next :func:`next_float` will return, without advancing
+    ``state``."""
+    return np.float64(_mix(state[0] + _GOLDEN) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def next_int(state, n):
     """Uniform integer in [0, n) for 0 < n < 2**53."""
     return np.int64(next_float(state) * n)

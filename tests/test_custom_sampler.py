@@ -6,7 +6,9 @@ import scipy.sparse as sp
 from numba import njit
 
 import recsample as rs
-from recsample.samplers.base import Sampler, draw, implements, is_positive, uniform_negative
+from recsample._rng import stream
+from recsample.samplers.base import (Sampler, draw, implements, is_positive, peek,
+                                     uniform_negative)
 
 # the highest-numbered item that is not a positive of the user
 LastFreeState = namedtuple("LastFreeState", [])
@@ -132,3 +134,44 @@ def test_drawing_ahead_for_a_blind_sampler_gives_the_same_model(movielens):
         assert a.history_[-1]["skipped"] == b.history_[-1]["skipped"] > 0
         np.testing.assert_array_equal(a.item_factors, b.item_factors)
         np.testing.assert_array_equal(a.user_factors, b.user_factors)
+
+
+@njit
+def _peek_then_draw(state, pos, users, U, V, seed):
+    """For each user: the sampler's peek, the draw, and whether peek left
+    the stream where it was."""
+    rng = stream(seed, 0, 0)
+    out = np.empty((users.shape[0], 3), np.int64)
+    for t in range(users.shape[0]):
+        before = rng[0]
+        out[t, 0] = peek(state, pos, rng)
+        out[t, 2] = rng[0] == before
+        out[t, 1] = draw(state, pos, users[t], -1, U, V, rng)
+    return out
+
+
+def test_peek_names_the_next_draw_when_its_first_proposal_is_taken():
+    """Uniform's and Popularity's peek read their next draw's first proposal
+    off the stream without advancing it. A user with no positives takes
+    every first proposal, so peek and draw agree on every draw; for a user
+    with positives they agree exactly when the draw was not rejected."""
+    from recsample.samplers.base import positives_of
+    rng = np.random.default_rng(0)
+    n_items = 300
+    dense = (rng.random((1, n_items)) < 0.3).astype(np.float32)
+    counts = rng.integers(1, 20, size=n_items).astype(np.float32)
+    m = sp.csr_matrix(np.vstack([np.zeros((1, n_items), np.float32), dense, counts[None, :]]))
+    U = np.zeros((3, 2), np.float32)
+    V = np.zeros((n_items, 2), np.float32)
+    for sampler in (rs.samplers.Uniform(), rs.samplers.Popularity(alpha=0.75)):
+        for bitmap in (True, False):
+            pos = positives_of(m, bitmap=bitmap)
+            state = sampler.prepare(m)
+            got = _peek_then_draw(state, pos, np.zeros(2000, np.int64), U, V, 1)
+            assert got[:, 2].all()
+            np.testing.assert_array_equal(got[:, 0], got[:, 1])
+            got = _peek_then_draw(state, pos, np.ones(2000, np.int64), U, V, 2)
+            hit = got[:, 0] == got[:, 1]
+            # a differing guess can only be a positive the draw rejected
+            assert dense[0, got[~hit, 0]].all()
+            assert 0.5 < hit.mean() < 0.9

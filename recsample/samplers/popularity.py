@@ -10,14 +10,15 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .._rng import next_float
+from .._rng import next_float, peek_float
 from ..search_space import Uniform
-from .base import Sampler, as_csr, draw, implements, is_positive, log_q
+from .base import Sampler, as_csr, draw, implements, is_positive, log_q, peek
 
 PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free",
                                                  "log_weights", "log_free"])
 PopularityState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
 PopularityState.has_log_q = True  # registers its own log_q below
+PopularityState.peeks = True  # and its first proposal can be read off the stream
 
 # After this many rejected draws the user's positives hold most of the
 # popularity mass; switch to an exact scan of the user's non-positives.
@@ -120,6 +121,14 @@ def _exact_negative(weights, total, pos, u, rng):
 def _draw_popularity(state, pos, u, i, U, V, rng):
     return popularity_negative(state.prob, state.alias, state.weights, state.total, pos, u,
                                rng)
+
+
+@implements(peek, PopularityState)
+def _peek_popularity(state, pos, rng):
+    # popularity_negative's first proposal, from the same alias slot
+    x = peek_float(rng) * pos.n_items
+    k = np.int64(x)
+    return k if x - k < state.prob[k] else state.alias[k]
 
 
 @implements(log_q, PopularityState)

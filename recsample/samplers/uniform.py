@@ -2,15 +2,26 @@
 (Rendle et al., UAI 2009)."""
 from collections import namedtuple
 
-from .base import Sampler, draw, implements, uniform_negative
+import numpy as np
+
+from .._rng import peek_float
+from .base import Sampler, draw, implements, peek, uniform_negative
 
 UniformState = namedtuple("UniformState", [])
 UniformState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
+UniformState.peeks = True  # and its first proposal can be read off the stream
 
 
 @implements(draw, UniformState)
 def _draw_uniform(state, pos, u, i, U, V, rng):
     return uniform_negative(pos, u, rng)
+
+
+@implements(peek, UniformState)
+def _peek_uniform(state, pos, rng):
+    # uniform_negative's first proposal (rows denser than half the catalogue
+    # draw differently; the guess is then only a wasted load)
+    return np.int64(peek_float(rng) * pos.n_items)
 
 
 class Uniform(Sampler):
