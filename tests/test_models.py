@@ -131,6 +131,27 @@ def test_visit_by_user_is_bit_exact_with_one_thread_and_learns(movielens_split):
     assert ndcg["user"] > 1.1 * ndcg["popular"], ndcg
 
 
+def test_visit_auto_is_random_on_small_data_and_user_on_large(movielens_split):
+    """The default order follows the data's size: movielens-small (a few MB
+    of factors and indices) is visited in the shuffled order, bit for bit;
+    tables beyond AUTO_USER_BYTES are visited user by user."""
+    from recsample.models.base import AUTO_USER_BYTES, resolve_visit
+    train, _ = movielens_split
+    kw = dict(factors=8, epochs=2, n_threads=1, seed=3)
+    auto = rs.BPR(**kw).fit(train, progress=False)
+    assert auto.get_params()["visit"] == "auto" and auto.visit_ == "random"
+    shuffled = rs.BPR(visit="random", **kw).fit(train, progress=False)
+    assert np.array_equal(auto.item_factors, shuffled.item_factors)
+    # the rule reads the shapes and the indices: 65 floats per row of
+    # n_users + n_items rows, just above and just below the limit
+    rows = AUTO_USER_BYTES // (4 * 65)
+    big = sp.csr_matrix((rows - 9, 10), dtype=np.float32)
+    assert resolve_visit("auto", big, 64) == "user"
+    assert resolve_visit("auto", sp.csr_matrix((rows - 11, 10), dtype=np.float32), 64) == "random"
+    assert resolve_visit("random", big, 64) == "random"
+    assert rs.BPR(visit="user", **kw).fit(train, progress=False).visit_ == "user"
+
+
 def test_epoch_trains_one_pair_per_positive_and_negative(movielens):
     model = rs.BPO(factors=8, epochs=2, negatives=3).fit(movielens, progress=False)
     assert [h["pairs"] for h in model.history_] == [3 * movielens.nnz] * 2
