@@ -17,7 +17,8 @@ it trains nnz * (1 - skip rate) pairs per epoch against recsample's nnz; the
 table shows the plain time ratio and the ratio per trained pair.
 
 Writes ``scale.csv`` and a log-log plot ``scale.png`` to ``--out`` and prints
-a Markdown table. The 1- vs 2-thread speed-up of recsample's training and
+a Markdown table whose visit column marks the order ``visit="auto"`` (the
+default) takes at each size. The 1- vs 2-thread speed-up of recsample's training and
 evaluation is measured at the middle size.
 """
 import argparse
@@ -146,6 +147,7 @@ def main():
     import pandas as pd
     import scipy.sparse as sp
     import recsample as rs
+    from recsample.models.base import resolve_visit
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,6 +158,10 @@ def main():
             t0 = time.perf_counter()
             data = rs.datasets.synthetic(max(nnz // 100, 10), max(nnz // 500, 10), nnz, seed=0)
             skip = implicit_skip_rate(data.matrix)
+            m32 = data.matrix.copy()
+            m32.indices = m32.indices.astype(np.int32)   # as the workers load it
+            default_visit = resolve_visit("auto", m32, 64)
+            del m32
             path = Path(tmp) / f"synthetic-{nnz}.npz"
             sp.save_npz(path, data.matrix, compressed=False)
             del data
@@ -164,6 +170,7 @@ def main():
             for lib in libs:
                 r = run_child(args, lib, path, args.threads, "train", nnz)
                 r["implicit_skip_rate"] = skip
+                r["default_visit"] = default_visit
                 rows.append(r)
                 print(json.dumps(r), flush=True)
             if nnz == sizes[len(sizes) // 2]:
@@ -192,6 +199,8 @@ def main():
             ours = g[g["lib"] == lib].iloc[0]
             ratio = t_imp / ours["seconds_per_epoch"]
             skip = ours["implicit_skip_rate"]
+            if ours.get("default_visit") == visit:
+                visit += " (default)"
             print(f"| {nnz:,} | {ours['users']:,} | {ours['items']:,} | {visit} | "
                   f"{ours['seconds_per_epoch']:.2f} | {t_imp:.2f} | {ratio:.2f} | {skip:.1%} | "
                   f"{ratio / (1 - skip):.2f} | {ours['data_mb']:.0f} | "
