@@ -158,10 +158,7 @@ def main():
             t0 = time.perf_counter()
             data = rs.datasets.synthetic(max(nnz // 100, 10), max(nnz // 500, 10), nnz, seed=0)
             skip = implicit_skip_rate(data.matrix)
-            m32 = data.matrix.copy()
-            m32.indices = m32.indices.astype(np.int32)   # as the workers load it
-            default_visit = resolve_visit("auto", m32, 64)
-            del m32
+            default_visit = resolve_visit("auto", data.matrix, 64)
             path = Path(tmp) / f"synthetic-{nnz}.npz"
             sp.save_npz(path, data.matrix, compressed=False)
             del data

@@ -149,7 +149,28 @@ def test_visit_auto_is_random_on_small_data_and_user_on_large(movielens_split):
     assert resolve_visit("auto", big, 64) == "user"
     assert resolve_visit("auto", sp.csr_matrix((rows - 11, 10), dtype=np.float32), 64) == "random"
     assert resolve_visit("random", big, 64) == "random"
+    # the CSR order (shuffle=False) and the batch optimizer keep "random"
+    assert resolve_visit("auto", big, 64, shuffle=False) == "random"
+    assert resolve_visit("auto", big, 64, batch=True) == "random"
     assert rs.BPR(visit="user", **kw).fit(train, progress=False).visit_ == "user"
+
+
+def test_visit_auto_above_the_limit_trains_as_visit_user(movielens_split, monkeypatch, tmp_path):
+    """With the limit at 0 every set is "large": an auto fit must be the
+    user-order fit bit for bit, and say so, also after save and load; the
+    group losses report the user order they always use."""
+    from recsample.models import base
+    train, _ = movielens_split
+    kw = dict(factors=8, epochs=2, n_threads=1, seed=3)
+    monkeypatch.setattr(base, "AUTO_USER_BYTES", 0)
+    auto = rs.BPR(**kw).fit(train, progress=False)
+    user = rs.BPR(visit="user", **kw).fit(train, progress=False)
+    assert auto.visit_ == "user"
+    assert np.array_equal(auto.item_factors, user.item_factors)
+    assert rs.load_model(auto.save(tmp_path / "m")).visit_ == "user"
+    monkeypatch.setattr(base, "AUTO_USER_BYTES", 2**62)
+    grouped = rs.Softmax(factors=8, epochs=1, n_threads=1, negatives=4, group_size=2)
+    assert grouped.fit(train, progress=False).visit_ == "user"
 
 
 def test_epoch_trains_one_pair_per_positive_and_negative(movielens):

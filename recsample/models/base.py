@@ -30,14 +30,19 @@ BLOCK_SIZE = 4096
 AUTO_USER_BYTES = 64 * 2**20
 
 
-def resolve_visit(visit, matrix, n_factors):
+def resolve_visit(visit, matrix, n_factors, shuffle=True, batch=False):
     """The visiting order ``visit`` means for this training matrix: itself,
     or for "auto" "user" when the factor tables (float32, a bias column
-    included) and the matrix's column indices exceed AUTO_USER_BYTES."""
+    included) and the column indices (counted as int32, whatever their
+    type) exceed AUTO_USER_BYTES. "auto" stays "random" without shuffling
+    (the CSR order already keeps a user's positives together) and with the
+    batch optimizer (there the order decides what each batch sums)."""
     if visit != "auto":
         return visit
+    if not shuffle or batch:
+        return "random"
     n_users, n_items = matrix.shape
-    size = 4 * (n_users + n_items) * (n_factors + 1) + matrix.indices.nbytes
+    size = 4 * (n_users + n_items) * (n_factors + 1) + 4 * matrix.nnz
     return "user" if size > AUTO_USER_BYTES else "random"
 
 
@@ -119,7 +124,8 @@ class FactorModel(Params):
         different order). "auto" (the default): "user" when the factor tables
         and the training matrix's indices together exceed
         ``AUTO_USER_BYTES`` (64 MiB, more than a server's last-level cache;
-        about 10 million interactions), "random" below; a rule on the data's
+        about 10 million interactions), "random" below and whenever
+        ``shuffle=False`` or ``optimizer="batch"``; a rule on the data's
         size, not on the machine, so a seed gives the same model everywhere.
         ``visit_`` says which order a fit used. With ``shuffle=False`` the
         users keep their index order. The group losses always visit user by
@@ -360,8 +366,9 @@ class FactorModel(Params):
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
         pos = positives_of(matrix)
         group_size = p["group_size"]
-        self.visit_ = resolve_visit(self.visit, matrix, k)
-        grouped = group_size > 1 or self.visit_ == "user"
+        grouped = group_size > 1 or resolve_visit(self.visit, matrix, k, self.shuffle,
+                                                  batch) == "user"
+        self.visit_ = "user" if grouped else "random"
         order = _packed_positives(matrix)
         if self.shuffle and not grouped:
             rng.shuffle(order)

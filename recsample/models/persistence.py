@@ -57,6 +57,8 @@ def save_model(model, path) -> Path:
         # the None, so a refit follows the recommendations of its version
         "effective_params": _jsonable(getattr(model, "effective_params_", {})),
         "history": model.history_,
+        # the visiting order fit used (visit="auto" resolves per data set)
+        "visit_used": getattr(model, "visit_", None),
     }
     arrays["__metadata__"] = np.array(json.dumps(meta))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,8 @@ def load_model(path):
     model.history_ = meta.get("history", [])
     if meta.get("effective_params"):
         model.effective_params_ = meta["effective_params"]
+    if meta.get("visit_used"):
+        model.visit_ = meta["visit_used"]
     fields = {k[len("sampler__"):]: v for k, v in arrays.items() if k.startswith("sampler__")}
     if fields:
         state = model.sampler_.prepare_from_arrays(fields) \

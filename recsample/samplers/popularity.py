@@ -128,7 +128,9 @@ def _peek_popularity(state, pos, rng):
     # popularity_negative's first proposal, from the same alias slot
     x = peek_float(rng) * pos.n_items
     k = np.int64(x)
-    return k if x - k < state.prob[k] else state.alias[k]
+    keep = state.prob[k]      # both read before the choice: a select, not a branch
+    other = state.alias[k]
+    return k if x - k < keep else other
 
 
 @implements(log_q, PopularityState)
