@@ -149,6 +149,11 @@ def log_q(state, pos, u, j):  # pragma: no cover
     raise NotImplementedError("log_q() is only callable from compiled code")
 
 
+#: (hook, state class) pairs registered with :func:`implements`, so that a
+#: hook's default can step aside for a class that registered its own
+_REGISTERED = set()
+
+
 def implements(hook, state_class):
     """Register the decorated function as ``hook``'s compiled implementation
     for states of ``state_class`` (a sampler's own namedtuple class)::
@@ -161,6 +166,8 @@ def implements(hook, state_class):
     trainer that is called with such a state.
     """
     def decorator(impl):
+        _REGISTERED.add((hook, state_class))
+
         def select(*args):
             if getattr(args[0], "instance_class", None) is state_class:
                 return impl
@@ -284,7 +291,8 @@ def _end_batch_fixed(state, lr):
 
 @overload(peek, inline="always")
 def _peek_nothing(state, pos, rng):
-    if _flag(state, "peeks"):
+    # the default only for classes that registered no peek of their own
+    if (peek, getattr(state, "instance_class", None)) in _REGISTERED:
         return None
 
     def impl(state, pos, rng):

@@ -18,7 +18,6 @@ PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "to
                                                  "log_weights", "log_free"])
 PopularityState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
 PopularityState.has_log_q = True  # registers its own log_q below
-PopularityState.peeks = True  # and its first proposal can be read off the stream
 
 # After this many rejected draws the user's positives hold most of the
 # popularity mass; switch to an exact scan of the user's non-positives.

@@ -9,7 +9,6 @@ from .base import Sampler, draw, implements, peek, uniform_negative
 
 UniformState = namedtuple("UniformState", [])
 UniformState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead
-UniformState.peeks = True  # and its first proposal can be read off the stream
 
 
 @implements(draw, UniformState)
