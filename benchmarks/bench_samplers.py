@@ -1,12 +1,16 @@
 """Seconds per BPR epoch with each sampler, relative to uniform sampling.
 
-    python benchmarks/bench_samplers.py [--epochs 4] [--gowalla PATH] [--threads N]
-        [--samplers "warp|aobpr"]
+    python benchmarks/bench_samplers.py [--epochs 4] [--rounds 3] [--gowalla PATH]
+        [--threads N] [--samplers "warp|aobpr"]
 
-One run per (data set, sampler): BPR with 64 factors + bias, one negative per
-positive, all threads by default. The first epoch compiles (or loads from the
-cache) and is left out; the figure is the fastest of the remaining epochs, the
-least disturbed one on a shared machine. The epoch time includes the
+Per data set, ``--rounds`` rounds; each round fits uniform and then every
+sampler (BPR with 64 factors + bias, one negative per positive, all threads
+by default). The first epoch of a fit compiles (or loads from the cache) and
+is left out; a fit's figure is the fastest of its remaining epochs. A
+sampler's ratio is taken against the uniform fit of the same round, and the
+table gives the median ratio over the rounds with its range: on a shared
+machine whose speed drifts within minutes, a ratio of two fits made a minute
+apart is steadier than either time. The epoch time includes the
 sampler's refreshes (AOBPR's orderings, SRNS's score records), which ``fit``
 runs between chunks of blocks and at the epoch's end. Data: movielens-small's
 80% training split and the gowalla training file (``train.txt`` of the
@@ -70,6 +74,7 @@ def epoch_seconds(train, sampler, epochs, threads):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--gowalla", default=str(GOWALLA))
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--samplers", default=None,
@@ -83,18 +88,23 @@ def main():
         datasets["gowalla train"] = load_gowalla(args.gowalla)
     else:
         print(f"gowalla not found at {args.gowalla}: skipped")
-    print(f"BPR, 64 factors, {threads} threads, fastest of epochs 2-{args.epochs}")
-    print("| data | sampler | seconds / epoch | x uniform |")
-    print("|---|---|---:|---:|")
+    print(f"BPR, 64 factors, {threads} threads, fastest of epochs 2-{args.epochs}, "
+          f"median of {args.rounds} rounds")
+    print("| data | sampler | seconds / epoch | x uniform | range |")
+    print("|---|---|---:|---:|---|")
+    names = list(SAMPLERS) if args.samplers is None else \
+        ["uniform"] + [n.strip() for n in args.samplers.split("|") if n.strip() != "uniform"]
     for dname, train in datasets.items():
-        base = None
-        names = list(SAMPLERS) if args.samplers is None else \
-            ["uniform"] + [n.strip() for n in args.samplers.split("|") if n.strip() != "uniform"]
+        seconds = {name: [] for name in names}
+        for _ in range(args.rounds):
+            for name in names:
+                seconds[name].append(epoch_seconds(train, SAMPLERS[name](), args.epochs, threads))
+        base = np.array(seconds["uniform"])
         for name in names:
-            make = SAMPLERS[name]
-            s = epoch_seconds(train, make(), args.epochs, threads)
-            base = s if base is None else base
-            print(f"| {dname} | {name} | {s:.3f} | {s / base:.2f} |", flush=True)
+            s = np.array(seconds[name])
+            ratio = s / base
+            print(f"| {dname} | {name} | {np.median(s):.3f} | {np.median(ratio):.2f} | "
+                  f"{ratio.min():.2f}-{ratio.max():.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ import pandas as pd
 import recsample as rs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-SAMPLERS = ("uniform", "popularity", "dns", "nbpo", "aobpr", "warp", "srns", "importance")
+SAMPLERS = ("uniform", "popularity", "dns", "nbpo", "aobpr", "warp", "kos", "srns", "importance")
 DATASETS = ("movielens-small", "synthetic", "nbpo-amazon", "gowalla")
+TRAINERS = {"bpr": rs.BPR, "bpo": rs.BPO}
 #: the trainer defaults every sampler had before per-sampler recommendations
 OLD_DEFAULTS = dict(learning_rate=0.05, regularization=0.01, epochs=35)
 
@@ -117,7 +118,7 @@ def grid(args):
                 if (name, sampler, lr, reg) in done:
                     continue
                 t0 = time.perf_counter()
-                model = rs.BPR(sampler=make_sampler(sampler), learning_rate=lr,
+                model = TRAINERS[args.trainer](sampler=make_sampler(sampler), learning_rate=lr,
                                regularization=reg, epochs=args.max_epochs,
                                eval_every=args.every, n_threads=args.threads, seed=0)
                 try:
@@ -204,9 +205,11 @@ def check(args):
             fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=0)
             for sampler, which in todo:
                 t0 = time.perf_counter()
-                extra = OLD_DEFAULTS if which == "old" else {}
-                model = rs.BPR(sampler=make_sampler(sampler), seed=0, n_threads=args.threads,
-                               **extra)
+                # "old": the trainer's defaults for every sampler, no recommendation
+                extra = {} if which == "new" else \
+                    OLD_DEFAULTS if args.trainer == "bpr" else dict(rs.BPO.trainer_defaults)
+                model = TRAINERS[args.trainer](sampler=make_sampler(sampler), seed=0,
+                                               n_threads=args.threads, **extra)
                 used, sources = model.effective_params(), model.param_sources()
                 source = "; ".join(sorted(set(sources.values())))
                 try:
@@ -312,6 +315,8 @@ def main():
         p.add_argument("--data", nargs="+", default=list(DATASETS), choices=DATASETS)
         p.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
         p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--trainer", choices=sorted(TRAINERS), default="bpr",
+                       help="the pair trainer (bpo: its own defaults are the 'old' ones)")
         p.add_argument("--out", default=None)
     g = sub.choices["grid"]
     g.add_argument("--lrs", type=float, nargs="+", default=[0.01, 0.03, 0.1])

@@ -144,6 +144,7 @@ def test_softmax_v_needs_the_positive():
     (dict(candidates=4, hardest=0), "hardest"),
     (dict(candidates=4, hardest=5), "hardest"),
     (dict(candidates=4, hardest=2.0), "hardest"),
+    (dict(candidates=300, hardest=2), "candidates must be at most 256"),
     (dict(candidates=4, rho=0.0), "rho"),
     (dict(candidates=4, rho=float("inf")), "rho"),
     (dict(candidates=1, rho=1.0), "candidates >= 2"),
@@ -154,3 +155,17 @@ def test_bad_variant_parameters_name_the_argument(kwargs, message):
     data, model = one_user([0.0, 1.0, 2.0, 3.0], positive=3)
     with pytest.raises(ValueError, match=message):
         DNS(**kwargs).sample(data, [0], seed=0, model=model, positives=[3])
+
+
+def test_softmax_v_with_more_candidates_than_the_frame_holds_draws_hard_non_positives():
+    # beyond 256 candidates Softmax-v keeps them in per-thread rows of its
+    # state instead of the draw's stack frame: the draws must still be
+    # non-positives, repeatable for a seed, and favour the highest score
+    data, model = one_user([0.0, 1.0, 2.0, 3.0, 9.0], positive=4)
+    users, pos = np.zeros(3000, dtype=np.int64), np.full(3000, 4)
+    a = DNS(candidates=300, rho=1.0).sample(data, users, seed=1, model=model, positives=pos)
+    b = DNS(candidates=300, rho=1.0).sample(data, users, seed=1, model=model, positives=pos)
+    assert np.array_equal(a, b)
+    counts = np.bincount(a, minlength=5)
+    assert counts[4] == 0
+    assert counts.argmax() == 3 and counts[3] > counts[2] > counts[0]

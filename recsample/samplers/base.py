@@ -463,31 +463,52 @@ def uniform_negative(pos, u, rng):
     return nth_negative(pos.indices, start, end, next_int(rng, n_items - deg))
 
 
+@njit(cache=True, inline="always")
+def draw_non_positive(indices, bits, words, n_items, u, start, deg, rng):
+    """:func:`uniform_negative` for u (deg >= 1 non-positives assumed) on the
+    arrays of ``pos`` taken out by the caller: the same draw from the same
+    stream. For draw loops: each use of ``pos.bits`` or ``pos.indices`` in a
+    loop takes and releases a reference on the array (an atomic update of a
+    counter every thread shares), which WARP's draw loop paid per draw."""
+    if 2 * deg <= n_items:
+        row = u * words
+        while True:
+            j = next_int(rng, n_items)
+            if words > 0:
+                w = bits[row + (j >> 6)]
+                if (w >> np.uint64(j & 63)) & np.uint64(1) == np.uint64(0):
+                    return j
+            elif not in_sorted_row(indices, start, start + deg, j):
+                return j
+    return nth_negative(indices, start, start + deg, next_int(rng, n_items - deg))
+
+
 _FAST = {"reassoc", "contract", "nsz", "arcp"}  # lets LLVM vectorise the reductions
 
 
 @njit(cache=True, fastmath=_FAST)
 def dot(U, u, V, j):
-    """U[u] . V[j] in float32."""
-    a = U[u]
-    b = V[j]
+    """U[u] . V[j] in float32.
+
+    Indexed in two dimensions, not through row views: a view takes and
+    releases a reference on the array (an atomic update of a counter all
+    threads share) that LLVM does not always remove, and WARP's draw loop
+    paid eight of them per candidate."""
     acc = np.float32(0.0)
-    for f in range(a.shape[0]):
-        acc += a[f] * b[f]
+    for f in range(U.shape[1]):
+        acc += U[u, f] * V[j, f]
     return acc
 
 
 @njit(cache=True, fastmath=_FAST)
 def dot2(U, u, V, i, j):
-    """(U[u] . V[i], U[u] . V[j]) in one pass over U[u]."""
-    a = U[u]
-    b = V[i]
-    c = V[j]
+    """(U[u] . V[i], U[u] . V[j]) in one pass over U[u] (indexed as in :func:`dot`)."""
     x = np.float32(0.0)
     y = np.float32(0.0)
-    for f in range(a.shape[0]):
-        x += a[f] * b[f]
-        y += a[f] * c[f]
+    for f in range(U.shape[1]):
+        a = U[u, f]
+        x += a * V[i, f]
+        y += a * V[j, f]
     return x, y
 
 

@@ -43,7 +43,8 @@ from .base import (_FAST, Sampler, dot, draw, implements, is_positive, log_sigmo
                    nth_negative)
 
 #: ``keys``/``slots``: per-thread scratch rows (thread id x candidates) where
-#: Softmax-v keeps every candidate's loss; empty for the other variants
+#: Softmax-v keeps every candidate's loss when there are more than MAX_RANKED;
+#: empty otherwise
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature", "hardest", "rho",
                                    "keys", "slots"])
 
@@ -53,17 +54,19 @@ _chunk_slots = frame_array(types.int64, CHUNK)
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")
-def _dot4(a, b, c, d, e):
-    """(a . b, a . c, a . d, a . e) in one pass over a."""
+def _dot4(U, u, V, b, c, d, e):
+    """(U[u] . V[b], U[u] . V[c], U[u] . V[d], U[u] . V[e]) in one pass over
+    U[u], indexed in two dimensions (no row views: see base.dot)."""
     x0 = np.float32(0.0)
     x1 = np.float32(0.0)
     x2 = np.float32(0.0)
     x3 = np.float32(0.0)
-    for f in range(a.shape[0]):
-        x0 += a[f] * b[f]
-        x1 += a[f] * c[f]
-        x2 += a[f] * d[f]
-        x3 += a[f] * e[f]
+    for f in range(U.shape[1]):
+        a = U[u, f]
+        x0 += a * V[b, f]
+        x1 += a * V[c, f]
+        x2 += a * V[d, f]
+        x3 += a * V[e, f]
     return (x0, x1, x2, x3)
 
 
@@ -107,8 +110,8 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
                                          next_int(local, n_items - deg))
         for k in range(0, m, 4):
             # four candidates per pass over U[u]: four independent sums in flight
-            x = _dot4(U[u], V[picked[k]], V[picked[min(k + 1, m - 1)]],
-                      V[picked[min(k + 2, m - 1)]], V[picked[min(k + 3, m - 1)]])
+            x = _dot4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
+                      picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)])
             for c in range(min(4, m - k)):
                 key = np.float64(x[c])
                 if inv_temperature > 0.0:
@@ -157,8 +160,8 @@ def scored_candidates(candidates, keys, slots, pos, u, U, V, rng):
         m = min(CHUNK, candidates - first)
         _fill_chunk(picked, m, pos, u, start, deg, local)
         for k in range(0, m, 4):
-            x = _dot4(U[u], V[picked[k]], V[picked[min(k + 1, m - 1)]],
-                      V[picked[min(k + 2, m - 1)]], V[picked[min(k + 3, m - 1)]])
+            x = _dot4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
+                      picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)])
             for c in range(min(4, m - k)):
                 keys[first + k + c] = np.float64(x[c])
                 slots[first + k + c] = picked[k + c]
@@ -166,63 +169,70 @@ def scored_candidates(candidates, keys, slots, pos, u, U, V, rng):
     return candidates
 
 
-#: most candidates DNS(M, N) keeps (M); its top-M lives in the draw's frame
-MAX_HARDEST = 32
-_top_keys = frame_array(types.float64, MAX_HARDEST)
-_top_slots = frame_array(types.int64, MAX_HARDEST)
-
-
-@njit(cache=True, fastmath=_FAST)
-def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
-    """DNS(M, N): uniform among the M highest-scored of N uniform candidates.
-
-    Drawn and scored as dns_negative does (same candidates for a stream); the
-    M best so far are kept sorted in this frame, an earlier candidate winning
-    a tie."""
-    n_items = pos.n_items
-    start = pos.indptr[u]
-    deg = pos.indptr[u + 1] - start
-    if deg >= n_items:
-        return -1
-    picked = _chunk_slots()
-    keys = _top_keys()
-    slots = _top_slots()
-    local = frame_word()
-    local[0] = rng[0]
-    for p in range(hardest):
-        keys[p] = -np.inf
-        slots[p] = -1
-    for first in range(0, candidates, CHUNK):
-        m = min(CHUNK, candidates - first)
-        _fill_chunk(picked, m, pos, u, start, deg, local)
-        for k in range(0, m, 4):
-            x = _dot4(U[u], V[picked[k]], V[picked[min(k + 1, m - 1)]],
-                      V[picked[min(k + 2, m - 1)]], V[picked[min(k + 3, m - 1)]])
-            for c in range(min(4, m - k)):
-                key = np.float64(x[c])
-                item = picked[k + c]
-                # the candidate sinks through the sorted top-M by selects, not
-                # branches (whether it enters is unpredictable): measured 1.4x
-                # DNS's cost with an insertion loop
-                for p in range(hardest):
-                    better = key > keys[p]
-                    tk = keys[p]
-                    ts = slots[p]
-                    keys[p] = key if better else tk
-                    slots[p] = item if better else ts
-                    key = tk if better else key
-                    item = ts if better else item
-    j = slots[next_int(local, min(hardest, candidates))]
-    rng[0] = local[0]
-    return j
+_LOW = np.uint64(0xFFFFFFFF)
+_SIGN = np.uint32(0x80000000)
+#: most candidates DNS(M, N) draws (N): their scores and items live in the
+#: draw's stack frame (4 KB). A row of a state array per thread instead cost
+#: DNS(4, 16) 20% over DNS(16) with two threads: taking the row out of the
+#: state updates a reference count both threads share.
+MAX_RANKED = 256
+_ranked_keys = frame_array(types.float64, MAX_RANKED)
+_ranked_slots = frame_array(types.int64, MAX_RANKED)
 
 
 @njit(cache=True)
-def softmax_v_negative(candidates, rho, keys, slots, pos, u, i, U, V, rng):
+def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
+    """DNS(M, N): uniform among the M highest-scored of N uniform candidates.
+
+    The candidates are drawn and scored as dns_negative draws them (same
+    candidates for a stream) into arrays in this frame; then
+    a rank q ~ U{0..M-1} is drawn and the candidate of rank q returned, an
+    earlier candidate ranking above a later one with the same score. Each
+    score (a float32) becomes an unsigned key that sorts as the score does,
+    with the candidate's position below it, so all keys differ; q + 1 passes
+    of a running maximum below the previous pass's find the rank-q key, and
+    its low bits name the candidate. The passes vectorise; keeping a sorted
+    top M instead (an insertion per candidate) made DNS(4, 16) cost 1.1-1.2x
+    DNS(16)."""
+    keys = _ranked_keys()
+    slots = _ranked_slots()
+    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
+    if n < 0:
+        return -1
+    q = next_int(rng, min(hardest, n))
+    packed = keys.view(np.uint64)
+    for c in range(n):
+        b = np.float32(keys[c]).view(np.uint32)
+        b = ~b if b & _SIGN else b | _SIGN
+        packed[c] = (np.uint64(b) << np.uint64(32)) | (_LOW - np.uint64(c))
+    below = ~np.uint64(0)
+    for _ in range(q + 1):
+        top = np.uint64(0)
+        for d in range(n):
+            v = packed[d]
+            top = max(top, v if v < below else np.uint64(0))
+        below = top
+    return slots[np.int64(_LOW - (below & _LOW))]
+
+
+@njit(cache=True)
+def softmax_v_negative(state, pos, u, i, U, V, rng):
     """Softmax-v(rho, N): c ~ softmax(Z_c / tau) over N uniform candidates,
     Z_c = ln(1 + exp(x_uc - x_ui)), tau = sqrt(Var(Z) / (2 rho)); the variance
     is the unbiased one over the N candidates, as in the authors' code. A
-    draw by the Gumbel-max trick; equal Z's (zero variance) give a uniform pick."""
+    draw by the Gumbel-max trick; equal Z's (zero variance) give a uniform pick.
+
+    Up to MAX_RANKED candidates are kept in this frame, more in the thread's
+    row of the state (whose reference count both threads update)."""
+    candidates = state.candidates
+    rho = state.rho
+    if candidates <= MAX_RANKED:
+        keys = _ranked_keys()
+        slots = _ranked_slots()
+    else:
+        t = numba.get_thread_id()
+        keys = state.keys[t]
+        slots = state.slots[t]
     n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
     if n < 0:
         return -1
@@ -253,9 +263,7 @@ def softmax_v_negative(candidates, rho, keys, slots, pos, u, i, U, V, rng):
 @implements(draw, DNSState)
 def _draw_dns(state, pos, u, i, U, V, rng):
     if state.rho > 0.0:
-        t = numba.get_thread_id()
-        return softmax_v_negative(state.candidates, state.rho, state.keys[t], state.slots[t],
-                                  pos, u, i, U, V, rng)
+        return softmax_v_negative(state, pos, u, i, U, V, rng)
     if state.hardest > 1:
         return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng)
     return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
@@ -293,7 +301,9 @@ class DNS(Sampler):
     search_space = {"candidates": IntRange(2, 64, log=True)}
     # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"), measured
     # with 16 candidates: hard negatives want a smaller step and more decay
-    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35}}
+    # ("bpo": the same search and rule with rs.BPO and its defaults, `--trainer bpo`)
+    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35},
+                   "bpo": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 30}}
 
     def __init__(self, candidates: int = 16, temperature: float | None = None,
                  hardest: int = 1, rho: float | None = None):
@@ -310,7 +320,8 @@ class DNS(Sampler):
         # DNS(M, N) needs at least M candidates: search N from M up
         h = self.hardest
         if _is_int(h) and h > 1:
-            return {"candidates": IntRange(int(h), max(64, 2 * int(h)), log=True)}
+            return {"candidates": IntRange(int(h), min(MAX_RANKED, max(64, 2 * int(h))),
+                                           log=True)}
         return super().space()
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
@@ -325,9 +336,11 @@ class DNS(Sampler):
                 raise ValueError(f"temperature must be None or a finite number > 0, got {t!r}")
             inv = 1.0 / float(t)
         h = self.hardest
-        if not _is_int(h) or not 1 <= h <= min(m, MAX_HARDEST):
-            raise ValueError(f"hardest must be an integer in [1, min(candidates={m}, "
-                             f"{MAX_HARDEST})], got {h!r}")
+        if not _is_int(h) or not 1 <= h <= m:
+            raise ValueError(f"hardest must be an integer in [1, candidates={m}], got {h!r}")
+        if h > 1 and m > MAX_RANKED:
+            raise ValueError(f"candidates must be at most {MAX_RANKED} with hardest > 1 "
+                             f"(DNS(M, N) ranks them in the draw's stack frame), got {m}")
         rho = self.rho
         if rho is not None:
             if isinstance(rho, bool) or not np.isscalar(rho) or not np.isfinite(rho) or rho <= 0:
@@ -338,7 +351,7 @@ class DNS(Sampler):
         if sum((t is not None, h > 1, rho is not None)) > 1:
             raise ValueError(f"give at most one of temperature, hardest > 1 and rho; got "
                              f"temperature={t!r}, hardest={h!r}, rho={rho!r}")
-        width = m if rho is not None else 0
+        width = m if rho is not None and m > MAX_RANKED else 0
         threads = numba.config.NUMBA_NUM_THREADS
         return DNSState(np.int64(m), np.float64(inv), np.int64(h),
                         np.float64(0.0 if rho is None else rho),

@@ -118,6 +118,9 @@ class KOS(WARP):
     """
 
     name = "kos"
+    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): its own
+    # grid (WARP's learning rates), not WARP's recommendation
+    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.03, "epochs": 25}}
     chooses_positive = True
     search_space = {"k": IntRange(1, 10)}   # over the default K = 10; see space()
 

@@ -180,7 +180,9 @@ class Popularity(Sampler):
     # point whose worst validation NDCG@10 over movielens-small, the synthetic
     # set and nbpo-amazon, relative to uniform at BPR's defaults, is highest
     # (at lr 0.05, reg 0.01 popularity fell 20-60% below uniform)
-    recommended = {"bpr": {"learning_rate": 0.01, "regularization": 0.03, "epochs": 55}}
+    # ("bpo": the same search and rule with rs.BPO and its defaults, `--trainer bpo`)
+    recommended = {"bpr": {"learning_rate": 0.01, "regularization": 0.03, "epochs": 55},
+                   "bpo": {"learning_rate": 0.03, "regularization": 0.1, "epochs": 50}}
 
     def __init__(self, alpha: float = 0.75):
         self.alpha = alpha

@@ -29,7 +29,7 @@ from numba import njit
 
 from .._rng import stream
 from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implements,
-                   pair_weight, positives_of, state_kernel, uniform_negative)
+                   draw_non_positive, pair_weight, positives_of, state_kernel)
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
 #: each thread, every STRIDE-th entry (one cache line per thread)
@@ -40,33 +40,50 @@ STRIDE = 8
 
 
 @njit(cache=True)
-def warp_negative(margin, max_draws, harmonic, weights, slot, pos, u, i, U, V, rng):
+def warp_negative(state, slot, pos, u, i, U, V, rng):
     """The first margin violator among up to ``max_draws`` uniform
     non-positives, its weight L(max(1, n_neg // draws)) stored in
-    weights[slot]; or the last draw, with weight 0.
+    state.weights[slot]; or the last draw, with weight 0.
+
+    The draws are uniform_negative's, made by draw_non_positive on arrays
+    taken out of ``pos`` once: uniform_negative(pos, ...) in the loop took
+    and released references on the positives' arrays at every draw (atomic
+    updates of counters all threads share), a sixth of WARP's time on one
+    thread. The draws do not change. (Requesting the memory of the next draws early, read off the
+    stream by peeking, measured no faster and was left out.)
 
     The weight is stored here, in a function of its own: a store written
     directly in the hook (inlined into the trainer's prange loop) into an
     array held by the state was dropped (numba 0.68), a store in a called
     function is kept."""
-    n_neg = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
+    weights = state.weights
+    max_draws = state.max_draws
+    indices = pos.indices
+    bits = pos.bits
+    words = pos.words
+    n_items = pos.n_items
+    start = pos.indptr[u]
+    deg = pos.indptr[u + 1] - start
+    n_neg = n_items - deg
     weights[slot] = 0.0
     if n_neg <= 0:
         return -1
-    threshold = np.float64(dot(U, u, V, i)) - margin
+    threshold = np.float64(dot(U, u, V, i)) - state.margin
     j = -1
+    found = 0
     for d in range(1, max_draws + 1):
-        j = uniform_negative(pos, u, rng)
+        j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
         if np.float64(dot(U, u, V, j)) > threshold:
-            weights[slot] = harmonic[max(1, n_neg // d)]
-            return j
+            found = d
+            break
+    if found:
+        weights[slot] = state.harmonic[max(1, n_neg // found)]
     return j
 
 
 @implements(draw, WARPState)
 def _draw_warp(state, pos, u, i, U, V, rng):
-    return warp_negative(state.margin, state.max_draws, state.harmonic, state.weights,
-                         numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
+    return warp_negative(state, numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
 
 
 @implements(pair_weight, WARPState)
