@@ -233,7 +233,8 @@ class AOBPR(Sampler):
     # point whose worst validation NDCG@10 over movielens-small, the synthetic
     # set and nbpo-amazon, relative to uniform at BPR's defaults, is highest
     # (at lr 0.05, reg 0.01 AOBPR fell 7-30% below uniform on two of them)
-    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 30}}
+    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 30},
+                   "bpo": {"learning_rate": 0.03, "regularization": 0.1, "epochs": 55}}
     needs_model = True
 
     def __init__(self, rank_scale: float = 0.05, refresh_every: float = 1.0):

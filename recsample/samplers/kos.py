@@ -120,7 +120,8 @@ class KOS(WARP):
     name = "kos"
     # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): its own
     # grid (WARP's learning rates), not WARP's recommendation
-    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.03, "epochs": 25}}
+    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.03, "epochs": 25},
+                   "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}
     chooses_positive = True
     search_space = {"k": IntRange(1, 10)}   # over the default K = 10; see space()
 

@@ -223,7 +223,8 @@ class SRNS(Sampler):
     # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): chosen
     # as for the other samplers; still 6-10% below uniform on validation, the
     # best of its grid for the worst data set (lr 0.05, reg 0.01: 26-49% below)
-    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 20}}
+    recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 20},
+                   "bpo": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 20}}
     needs_model = True
     needs_positive = True
 

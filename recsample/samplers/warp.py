@@ -118,7 +118,8 @@ class WARP(Sampler):
     # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): the rank
     # weights reach L(n_neg) ~ 10, and at BPR's learning rate 0.05 training
     # diverged on movielens-small
-    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 30}}
+    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 30},
+                   "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}
     needs_model = True
     needs_positive = True
 
