@@ -47,6 +47,25 @@ processes; gowalla's diagnostic grid points: ``grid --data gowalla
 --samplers uniform --lrs 0.03 --regs 0.01 0.03 --max-epochs 40 --every 10``
 and ``--samplers popularity --lrs 0.03 --regs 0.03 --max-epochs 60``).
 
+Added 2026-11-29 (the same rule; each command with ``--data movielens-small
+synthetic nbpo-amazon``):
+
+    python benchmarks/tune_per_sampler.py grid --samplers aobpr importance \
+        --out benchmarks/results/defaults_grid_more.csv
+    python benchmarks/tune_per_sampler.py grid --samplers srns \
+        --out benchmarks/results/defaults_grid_srns.csv
+    python benchmarks/tune_per_sampler.py grid --samplers kos --lrs 0.003 0.01 0.03 \
+        --regs 0.01 0.03 --out benchmarks/results/defaults_grid_kos.csv
+    python benchmarks/tune_per_sampler.py derive benchmarks/results/defaults_grid_{more,srns,kos}.csv \
+        --baseline benchmarks/results/defaults_check.csv --out benchmarks/results/defaults_derive_more.txt
+    python benchmarks/tune_per_sampler.py check --samplers aobpr srns importance kos --which new \
+        --out benchmarks/results/defaults_check.csv     # and --data gowalla, incl. warp
+
+and for BPO, ``--trainer bpo`` on every command (grids
+``defaults_grid_bpo*.csv``, ``check --which old`` then ``new`` into
+``defaults_check_bpo.csv``, ``derive ... --baseline
+benchmarks/results/defaults_check_bpo.csv``).
+
 The data sets under ../shared/data are skipped, with a note, when absent.
 """
 import argparse
