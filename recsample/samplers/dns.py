@@ -185,9 +185,9 @@ def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
     """DNS(M, N): uniform among the M highest-scored of N uniform candidates.
 
     The candidates are drawn and scored as dns_negative draws them (same
-    candidates for a stream) into arrays in this frame; then
-    a rank q ~ U{0..M-1} is drawn and the candidate of rank q returned, an
-    earlier candidate ranking above a later one with the same score. Each
+    candidates for a stream) into arrays in this frame; then a rank
+    q ~ U{0..M-1} is drawn and the candidate of rank q returned, an earlier
+    candidate ranking above a later one with the same score. Each
     score (a float32) becomes an unsigned key that sorts as the score does,
     with the candidate's position below it, so all keys differ; q + 1 passes
     of a running maximum below the previous pass's find the rank-q key, and
