@@ -1,10 +1,13 @@
 """Every sampler with BPR, each tuned with the same budget, tested over seeds.
 
-    python benchmarks/samplers_study.py --dataset movielens-small [--trials 8]
-        [--max-epochs 30] [--factors 32] [--seeds 3] [--threads 1]
-    python benchmarks/samplers_study.py --dataset gowalla --path ../shared/data/gowalla
-        --trials 4 --max-epochs 12 --factors 32 --threads 2
+    python benchmarks/samplers_study.py --dataset movielens-small --trials 40 \
+        --max-epochs 40 --eval-every 2 --patience 6
+    python benchmarks/samplers_study.py --dataset gowalla --path ../shared/data/gowalla \
+        --trials 6 --max-epochs 24 --eval-every 4 --patience 8 [--samplers "uniform|dns (N=16)"]
     python benchmarks/samplers_study.py --report     # table, paired tests and plot
+
+(The commands behind docs/samplers-study.md; two gowalla processes with
+disjoint ``--samplers`` lists share the work, each starting with uniform.)
 
 Protocol, the same for every sampler of ``bench_samplers.SAMPLERS`` and k-OS:
 
@@ -12,10 +15,12 @@ Protocol, the same for every sampler of ``bench_samplers.SAMPLERS`` and k-OS:
    (seed 0), gowalla its published train/test files;
 2. ``rs.tune("bpr", sampler, train=train, trials=T, max_epochs=E, ...)``: a
    per-user 10% of train is carved off as validation (seed 0) and T Optuna
-   trials (TPE seeded 0, median pruner) search BPR's learning rate and
-   regularisation and the sampler's declared parameters, each trial trained
-   up to E epochs with early stopping on validation NDCG@10; the test part
-   is never read;
+   trials (TPE seeded 0, random for its first 10 trials, median pruner)
+   search BPR's learning rate and regularisation and the sampler's declared
+   parameters, each trial trained up to E epochs with early stopping on
+   validation NDCG@10; the test part is never read. WARP and k-OS search
+   learning rates ten times smaller than the others (``WEIGHTED_LR``): their
+   pair weights L(rank estimate) reach about 10;
 3. the winner (its settings and best epoch count) is refitted on the whole
    train with model seeds 0, 1, 2 and scored on test (NDCG@10, recall@20,
    full ranking, training items excluded).
@@ -39,8 +44,14 @@ from scipy import stats
 import recsample as rs
 from bench_samplers import SAMPLERS  # one table of the samplers compared, beside this file
 from recsample.samplers import KOS
+from recsample.search_space import LogUniform
 
 STUDY_SAMPLERS = dict(SAMPLERS, **{"kos (K=10, k=5)": KOS})
+#: WARP and k-OS multiply each pair's step by L(rank estimate), about 10 at the
+#: top of a ranking, so their learning-rate range is BPR's (0.005-0.3) moved
+#: down by that factor: the same width, the same number of trials.
+WEIGHTED_LR = LogUniform(0.0005, 0.03)
+WEIGHTED = ("warp", "kos (K=10, k=5)")
 METRICS = (("ndcg", 10), ("recall", 20))
 
 
@@ -63,9 +74,11 @@ def run_one(dataset, name, make, train, test, args, folder):
     t0 = time.perf_counter()
     sampler = make()
     # DNS(M, N) keeps its N: the declared range of candidates reaches below M
-    space = {"sampler.candidates": sampler.candidates} if name.startswith("dns(M") else None
+    space = {"sampler.candidates": sampler.candidates} if name.startswith("dns(M") else {}
+    if name in WEIGHTED:
+        space["learning_rate"] = WEIGHTED_LR
     result = rs.tune("bpr", sampler, train=train, trials=args.trials, metric="ndcg@10", seed=0,
-                     space=space,
+                     space=space or None,
                      max_epochs=args.max_epochs, patience=args.patience,
                      eval_every=args.eval_every, params={"factors": args.factors},
                      n_threads=args.threads, progress=False)
@@ -86,7 +99,9 @@ def run_one(dataset, name, make, train, test, args, folder):
             "valid_ndcg@10": result.value, "trials": args.trials,
             "trials_finished": int((result.trials["state"] == "complete").sum()),
             "trials_pruned": int((result.trials["state"] == "pruned").sum()),
-            "max_epochs": args.max_epochs, "factors": args.factors, "threads": args.threads,
+            "space": {k: repr(v) for k, v in space.items()},
+            "max_epochs": args.max_epochs, "patience": args.patience,
+            "eval_every": args.eval_every, "factors": args.factors, "threads": args.threads,
             "tune_seconds": tune_seconds, "seeds": rows}
     stem.with_suffix(".json").write_text(json.dumps(info, indent=1, default=str))
     print(f"{dataset} {name}: valid NDCG@10 {result.value:.4f}, test NDCG@10 "

@@ -7,6 +7,8 @@ already in cache it costs a few instructions.
 
 ``frame_array(dtype, size)`` makes an intrinsic that returns a small array
 living in the calling function's stack frame.
+
+``borrow(A)`` is ``A`` without a reference count of its own.
 """
 from llvmlite import ir
 from numba import types
@@ -74,3 +76,28 @@ def frame_array(dtype, size):
             return ary._getvalue()
         return arrty(), codegen
     return make
+
+
+@intrinsic
+def borrow(typingctx, arr):
+    """The same array (data, shape, strides) with no owner: numba takes and
+    releases no reference on it, where every ``state.field`` or ``pos.bits``
+    read inside a compiled function takes one and releases it later. Those
+    are atomic updates of a counter that every thread shares; between two
+    threads the counter's cache line moves from core to core at every draw,
+    and each update waits for the loads before it. The borrowed array is
+    valid only while something else holds the original, as the sampler's
+    state and the positives do for the whole of a training call: use it for
+    arrays read out of a tuple the caller passed in, never for one this
+    function allocates."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        src = context.make_array(aryty)(context, builder, args[0])
+        out = context.make_array(aryty)(context, builder)
+        populate_array(out, data=src.data, shape=src.shape, strides=src.strides,
+                       itemsize=src.itemsize, meminfo=None)
+        return out._getvalue()
+    return arr(arr), codegen

@@ -49,6 +49,13 @@ def peek_float(state):
 
 
 @njit(cache=True, inline="always")
+def peek_float_at(state, k):
+    """The float the k-th next :func:`next_float` (k >= 1) will return, without
+    advancing ``state``: a splitmix state moves by one constant per draw."""
+    return np.float64(_mix(state[0] + np.uint64(k) * _GOLDEN) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def next_int(state, n):
     """Uniform integer in [0, n) for 0 < n < 2**53."""
     return np.int64(next_float(state) * n)

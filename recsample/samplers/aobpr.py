@@ -35,10 +35,10 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._intrinsics import frame_array
+from .._intrinsics import borrow, frame_array
 from .._rng import next_float
-from .base import (Sampler, as_csr, draw, implements, is_positive, refresh,
-                   uniform_negative)
+from .base import (Sampler, as_csr, bit_is_set, draw, draw_non_positive, implements,
+                   in_sorted_row, refresh)
 
 #: ``order[f]`` the items sorted by V[:, f] (largest first), ``spread[f]`` the
 #: standard deviation of V[:, f]
@@ -64,14 +64,20 @@ _cumulative = frame_array(types.float64, MAX_FRAME_FACTORS)
 
 @njit(cache=True)
 def aobpr_negative(state, pos, u, U, rng):
-    # the arrays are taken out of the tuples once per draw (each use in the
-    # rejection loop took and released a reference); expm1 is the state's
+    # the arrays are borrowed out of the tuples once per draw: reading them
+    # there takes and releases a shared reference count, which stalled the
+    # draw behind its loads (perf); expm1 is the state's
     lam = state.lam
     tail = state.tail
-    order = state.order
-    spread = state.spread
+    order = borrow(state.order)
+    spread = borrow(state.spread)
+    indptr = borrow(pos.indptr)
+    indices = borrow(pos.indices)
+    bits = borrow(pos.bits)
+    words = pos.words
     n_items = pos.n_items
-    deg = pos.indptr[u + 1] - pos.indptr[u]
+    start = indptr[u]
+    deg = indptr[u + 1] - start
     if deg >= n_items:
         return -1
     n_factors = min(order.shape[0], U.shape[1], MAX_FRAME_FACTORS)
@@ -81,24 +87,25 @@ def aobpr_negative(state, pos, u, U, rng):
     for f in range(n_factors):
         total += abs(np.float64(U[u, f])) * spread[f]
         cum[f] = total
-    if not total > 0.0:
-        return uniform_negative(pos, u, rng)
-    for _ in range(MAX_REJECTIONS):
-        r = geometric_rank(lam, tail, n_items, next_float(rng))
-        target = next_float(rng) * total
-        lo = 0
-        hi = n_factors - 1   # rounding can leave target >= the final sum: the last factor
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if target < cum[mid]:
-                hi = mid
-            else:
-                lo = mid + 1
-        f = lo
-        j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
-        if not is_positive(pos, u, j):
-            return j
-    return uniform_negative(pos, u, rng)
+    if total > 0.0:
+        row = u * words
+        for _ in range(MAX_REJECTIONS):
+            r = geometric_rank(lam, tail, n_items, next_float(rng))
+            target = next_float(rng) * total
+            # the first f with target < cum[f], counted without branches (a
+            # bisection mispredicts about every other step); rounding can
+            # leave target >= the final sum: then the last factor
+            f = 0
+            for k in range(n_factors):
+                f += cum[k] <= target
+            f = min(f, n_factors - 1)
+            j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
+            if words > 0:
+                if not bit_is_set(bits, row, j):
+                    return j
+            elif not in_sorted_row(indices, start, start + deg, j):
+                return j
+    return draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
 
 
 #: digit widths of the radix sort of 32-bit keys: three passes of at most 11

@@ -44,8 +44,8 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._intrinsics import frame_array, prefetch_row
-from .._rng import next_float, next_int, stream
+from .._intrinsics import borrow, frame_array, prefetch_row
+from .._rng import next_float, next_int, peek_float_at, stream
 from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, positives_of,
                    refresh, sigmoid, uniform_negative)
 
@@ -61,16 +61,18 @@ _TAG = 0x53524E53  # keeps SRNS's memory streams apart from the training streams
 
 @njit(cache=True, inline="always")
 def _position(indices, start, end, i):
-    """Index of item i in the sorted CSR row indices[start:end] (i is there)."""
-    lo = start
-    hi = end
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if indices[mid] < i:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    """Index of item i in the sorted CSR row indices[start:end], or -1 when it
+    is not there. A bisection of conditional moves, as in ``in_sorted_row``:
+    a branch on each comparison was mispredicted about every other step."""
+    n = end - start
+    if n <= 0:
+        return -1
+    base = start
+    while n > 1:
+        half = n >> 1
+        base = base + half if indices[base + half] <= i else base
+        n -= half
+    return base if indices[base] == i else -1
 
 
 @njit(cache=True)
@@ -98,20 +100,21 @@ _subset_slots = frame_array(types.int64, MAX_SUBSET)
 
 @njit(cache=True)
 def srns_negative(state, pos, u, i, U, V, rng):
-    start = pos.indptr[u]
-    end = pos.indptr[u + 1]
+    # the state's and the positives' arrays are borrowed once: each use of a
+    # field takes and releases a reference (an atomic update all threads share)
+    indptr = borrow(pos.indptr)
+    start = indptr[u]
+    end = indptr[u + 1]
     if end - start >= pos.n_items:
         return -1
-    # the state's and the positives' arrays are taken out once: each use in a
-    # loop took and released a reference (an atomic update all threads share)
-    items = state.items
-    records = state.records
-    counts = state.counts
-    pos_records = state.pos_records
-    indices = pos.indices
-    bits = pos.bits
+    items = borrow(state.items)
+    records = borrow(state.records)
+    counts = borrow(state.counts)
+    pos_records = borrow(state.pos_records)
+    indices = borrow(pos.indices)
+    bits = borrow(pos.bits)
     S1 = items.shape[1]
-    done = state.epochs_done[0]
+    done = borrow(state.epochs_done)[0]
     a = state.alpha * min(1.0, done / state.warmup) if state.warmup > 0 else state.alpha
     # the slots first, their factor rows requested at once: the loads overlap
     # instead of each waiting for the previous candidate's score
@@ -119,9 +122,21 @@ def srns_negative(state, pos, u, i, U, V, rng):
     for s in range(state.subset):
         slots[s] = next_int(rng, S1)
         prefetch_row(V, items[u, slots[s]])
-    p = _position(indices, start, end, i)
-    if p >= end or indices[p] != i:
-        p = -1  # not a training positive (a draw from Python): no history to compare
+    # the first proposals of the fresh draws below, read off the stream without
+    # advancing it (one float per proposal and one per challenge, so the t-th
+    # fresh item's is float 2t + 1 from here when nothing is rejected): their rows and membership words load while the memory is
+    # scored. A wrong guess costs a wasted load and changes no value.
+    words = pos.words
+    n_items = pos.n_items
+    if words > 0 and 2 * (end - start) <= n_items:
+        for t in range(min(state.fresh, 4)):
+            j = np.int64(peek_float_at(rng, 2 * t + 1) * n_items)
+            prefetch_row(V, j)
+            prefetch_row(bits, u * words + (j >> 6))
+    # the positive's place in its row, for its score records: needed only when
+    # the spread counts (alpha_t > 0; -1 for an item that is not a training
+    # positive, a draw from Python, which has no history)
+    p = _position(indices, start, end, i) if a > 0.0 else -1
     x_ui = np.float64(dot(U, u, V, i))
     best = -1
     best_key = -np.inf
@@ -142,8 +157,7 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # the memory moves on: fresh uniform items challenge the weakest compared
     # slot and take it with probability softmax over the two of x / temperature
     for _ in range(state.fresh):
-        j = draw_non_positive(indices, bits, pos.words, pos.n_items, u, start, end - start,
-                              rng)
+        j = draw_non_positive(indices, bits, words, n_items, u, start, end - start, rng)
         x = np.float64(dot(U, u, V, j))
         if next_float(rng) < sigmoid((x - weakest_score) * state.inv_temperature, 0.0):
             items[u, weakest] = j

@@ -27,6 +27,7 @@ import numba
 import numpy as np
 from numba import njit
 
+from .._intrinsics import borrow
 from .._rng import stream
 from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implements,
                    draw_non_positive, pair_weight, positives_of, state_kernel)
@@ -56,14 +57,16 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
     directly in the hook (inlined into the trainer's prange loop) into an
     array held by the state was dropped (numba 0.68), a store in a called
     function is kept."""
-    weights = state.weights
+    weights = borrow(state.weights)
+    harmonic = borrow(state.harmonic)
     max_draws = state.max_draws
-    indices = pos.indices
-    bits = pos.bits
+    indices = borrow(pos.indices)
+    bits = borrow(pos.bits)
+    indptr = borrow(pos.indptr)
     words = pos.words
     n_items = pos.n_items
-    start = pos.indptr[u]
-    deg = pos.indptr[u + 1] - start
+    start = indptr[u]
+    deg = indptr[u + 1] - start
     n_neg = n_items - deg
     weights[slot] = 0.0
     if n_neg <= 0:
@@ -77,7 +80,7 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
             found = d
             break
     if found:
-        weights[slot] = state.harmonic[max(1, n_neg // found)]
+        weights[slot] = harmonic[max(1, n_neg // found)]
     return j
 
 
@@ -88,7 +91,7 @@ def _draw_warp(state, pos, u, i, U, V, rng):
 
 @implements(pair_weight, WARPState)
 def _pair_weight_warp(state, u, i, j):
-    return state.weights[numba.get_thread_id() * STRIDE]
+    return borrow(state.weights)[numba.get_thread_id() * STRIDE]
 
 
 @state_kernel()
