@@ -68,15 +68,23 @@ def load(dataset, path):
 
 def run_one(dataset, name, make, train, test, args, folder):
     stem = folder / slug(name)
-    if (stem.with_suffix(".json")).is_file():
-        print(f"{dataset} {name}: done already", flush=True)
-        return
-    t0 = time.perf_counter()
     sampler = make()
     # DNS(M, N) keeps its N: the declared range of candidates reaches below M
     space = {"sampler.candidates": sampler.candidates} if name.startswith("dns(M") else {}
     if name in WEIGHTED:
         space["learning_rate"] = WEIGHTED_LR
+    done = stem.with_suffix(".json")
+    if done.is_file():
+        before = json.loads(done.read_text())
+        same = all(before.get(key) == value for key, value in (
+            ("space", {k: repr(v) for k, v in space.items()}), ("trials", args.trials),
+            ("max_epochs", args.max_epochs), ("factors", args.factors)))
+        if same:
+            print(f"{dataset} {name}: done already", flush=True)
+            return
+        print(f"{dataset} {name}: {done} was made with other settings; running again",
+              flush=True)
+    t0 = time.perf_counter()
     result = rs.tune("bpr", sampler, train=train, trials=args.trials, metric="ndcg@10", seed=0,
                      space=space or None,
                      max_epochs=args.max_epochs, patience=args.patience,
@@ -178,15 +186,15 @@ def plot(df, path):
     for ax, d in zip(axes[0], datasets):
         sub = df[df["dataset"] == d].sort_values("ndcg@10")
         y = np.arange(len(sub))
-        ax.barh(y, sub["ndcg@10"], xerr=sub["ndcg@10 sd"], color="tab:blue", alpha=0.8,
-                label="NDCG@10")
+        ax.barh(y, sub["ndcg@10"], xerr=sub["ndcg@10 sd"], height=0.4, color="tab:blue",
+                alpha=0.8, label="NDCG@10")
         ax.barh(y + 0.4, sub["recall@20"], xerr=sub["recall@20 sd"], height=0.4,
                 color="tab:orange", alpha=0.8, label="recall@20")
         ax.set_yticks(y + 0.2)
         ax.set_yticklabels(sub["sampler"])
         u = df[(df["dataset"] == d) & (df["sampler"] == "uniform")]["ndcg@10"].iloc[0]
         ax.axvline(u, color="k", lw=0.8, ls="--")
-        ax.set_title(f"{d}: BPR, each sampler tuned alike (mean, sd over 3 seeds)")
+        ax.set_title(f"{d}: BPR, tuned alike (mean, sd over seeds)")
         ax.set_xlabel("test value (dashed: uniform's NDCG@10)")
         ax.legend(loc="lower right")
     fig.tight_layout()

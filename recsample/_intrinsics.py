@@ -1,4 +1,4 @@
-"""Two low-level helpers for the compiled kernels, written as numba intrinsics.
+"""Three low-level helpers for the compiled kernels, written as numba intrinsics.
 
 ``prefetch_row(A, r)`` asks the processor to start loading the cache lines of
 row ``r`` of a 2-d array (or the line holding element ``r`` of a 1-d array)

@@ -94,10 +94,11 @@ def aobpr_negative(state, pos, u, U, rng):
             target = next_float(rng) * total
             # the first f with target < cum[f], counted without branches (a
             # bisection mispredicts about every other step); rounding can
-            # leave target >= the final sum: then the last factor
+            # leave target >= the final sum: then the last factor (and so for
+            # a NaN target, as the bisection did)
             f = 0
             for k in range(n_factors):
-                f += cum[k] <= target
+                f += not (target < cum[k])
             f = min(f, n_factors - 1)
             j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
             if words > 0:

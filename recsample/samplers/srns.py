@@ -124,15 +124,17 @@ def srns_negative(state, pos, u, i, U, V, rng):
         prefetch_row(V, items[u, slots[s]])
     # the first proposals of the fresh draws below, read off the stream without
     # advancing it (one float per proposal and one per challenge, so the t-th
-    # fresh item's is float 2t + 1 from here when nothing is rejected): their rows and membership words load while the memory is
-    # scored. A wrong guess costs a wasted load and changes no value.
+    # fresh item's is float 2t + 1 from here when nothing is rejected): their
+    # rows and membership words load while the memory is scored. A wrong
+    # guess costs a wasted load and changes no value.
     words = pos.words
     n_items = pos.n_items
-    if words > 0 and 2 * (end - start) <= n_items:
+    if 2 * (end - start) <= n_items:   # the draws below propose uniform items
         for t in range(min(state.fresh, 4)):
             j = np.int64(peek_float_at(rng, 2 * t + 1) * n_items)
             prefetch_row(V, j)
-            prefetch_row(bits, u * words + (j >> 6))
+            if words > 0:
+                prefetch_row(bits, u * words + (j >> 6))
     # the positive's place in its row, for its score records: needed only when
     # the spread counts (alpha_t > 0; -1 for an item that is not a training
     # positive, a draw from Python, which has no history)

@@ -91,7 +91,7 @@ def _draw_warp(state, pos, u, i, U, V, rng):
 
 @implements(pair_weight, WARPState)
 def _pair_weight_warp(state, u, i, j):
-    return borrow(state.weights)[numba.get_thread_id() * STRIDE]
+    return state.weights[numba.get_thread_id() * STRIDE]
 
 
 @state_kernel()
