@@ -38,7 +38,7 @@ from numba import njit, prange, types
 from .._intrinsics import borrow, frame_array
 from .._rng import next_float
 from .base import (Sampler, as_csr, bit_is_set, draw, draw_non_positive, implements,
-                   in_sorted_row, refresh)
+                   in_sorted_row, positives_arrays, refresh)
 
 #: ``order[f]`` the items sorted by V[:, f] (largest first), ``spread[f]`` the
 #: standard deviation of V[:, f]
@@ -71,9 +71,7 @@ def aobpr_negative(state, pos, u, U, rng):
     tail = state.tail
     order = borrow(state.order)
     spread = borrow(state.spread)
-    indptr = borrow(pos.indptr)
-    indices = borrow(pos.indices)
-    bits = borrow(pos.bits)
+    indptr, indices, bits = positives_arrays(pos)
     words = pos.words
     n_items = pos.n_items
     start = indptr[u]

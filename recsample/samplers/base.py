@@ -96,6 +96,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._intrinsics import borrow
 from .._rng import next_int, stream
 
 BPR_LOSS = 0
@@ -397,21 +398,42 @@ def positives_of(matrix, bitmap=None) -> Positives:
 
 
 @njit(cache=True, inline="always")
-def in_sorted_row(indices, start, end, j):
-    """Exact membership of item ``j`` in the sorted CSR row indices[start:end].
-
-    A bisection whose steps depend only on the row's length: each step is a
-    conditional move, not a branch the processor would mispredict half the
-    time (a uniform draw on Gowalla: 70-108 -> 43-46 ns)."""
-    n = end - start
-    if n <= 0:
-        return False
+def _last_at_most(indices, start, n, j):
+    """The last position p in the sorted row indices[start:start + n] (n >= 1)
+    with indices[p] <= j, or ``start`` when there is none. A bisection whose
+    steps depend only on the row's length: each step is a conditional move,
+    not a branch the processor would mispredict half the time (a uniform
+    draw on Gowalla: 70-108 -> 43-46 ns)."""
     base = start
     while n > 1:
         half = n >> 1
         base = base + half if indices[base + half] <= j else base
         n -= half
-    return indices[base] == j
+    return base
+
+
+@njit(cache=True, inline="always")
+def in_sorted_row(indices, start, end, j):
+    """Exact membership of item ``j`` in the sorted CSR row indices[start:end]."""
+    if end <= start:
+        return False
+    return indices[_last_at_most(indices, start, end - start, j)] == j
+
+
+@njit(cache=True, inline="always")
+def position_in_row(indices, start, end, j):
+    """Index of item ``j`` in the sorted CSR row indices[start:end], or -1."""
+    if end <= start:
+        return -1
+    p = _last_at_most(indices, start, end - start, j)
+    return p if indices[p] == j else -1
+
+
+@njit(cache=True, inline="always")
+def positives_arrays(pos):
+    """(indptr, indices, bits) of ``pos``, borrowed (``_intrinsics.borrow``):
+    for draws that read them in a loop without a reference count per read."""
+    return borrow(pos.indptr), borrow(pos.indices), borrow(pos.bits)
 
 
 @njit(cache=True, inline="always")

@@ -46,8 +46,8 @@ from numba import njit, prange, types
 
 from .._intrinsics import borrow, frame_array, prefetch_row
 from .._rng import next_float, next_int, peek_float_at, stream
-from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, positives_of,
-                   refresh, sigmoid, uniform_negative)
+from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, position_in_row,
+                   positives_arrays, positives_of, refresh, sigmoid, uniform_negative)
 
 #: items (users x S1), their score records (users x S1 x T) and record counts,
 #: the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
@@ -57,22 +57,6 @@ SRNSState = namedtuple("SRNSState", ["items", "records", "counts", "pos_records"
 SRNSState.refreshes = True  # read by the generic refresh: this state brings its own
 
 _TAG = 0x53524E53  # keeps SRNS's memory streams apart from the training streams
-
-
-@njit(cache=True, inline="always")
-def _position(indices, start, end, i):
-    """Index of item i in the sorted CSR row indices[start:end], or -1 when it
-    is not there. A bisection of conditional moves, as in ``in_sorted_row``:
-    a branch on each comparison was mispredicted about every other step."""
-    n = end - start
-    if n <= 0:
-        return -1
-    base = start
-    while n > 1:
-        half = n >> 1
-        base = base + half if indices[base + half] <= i else base
-        n -= half
-    return base if indices[base] == i else -1
 
 
 @njit(cache=True)
@@ -102,7 +86,7 @@ _subset_slots = frame_array(types.int64, MAX_SUBSET)
 def srns_negative(state, pos, u, i, U, V, rng):
     # the state's and the positives' arrays are borrowed once: each use of a
     # field takes and releases a reference (an atomic update all threads share)
-    indptr = borrow(pos.indptr)
+    indptr, indices, bits = positives_arrays(pos)
     start = indptr[u]
     end = indptr[u + 1]
     if end - start >= pos.n_items:
@@ -111,8 +95,6 @@ def srns_negative(state, pos, u, i, U, V, rng):
     records = borrow(state.records)
     counts = borrow(state.counts)
     pos_records = borrow(state.pos_records)
-    indices = borrow(pos.indices)
-    bits = borrow(pos.bits)
     S1 = items.shape[1]
     done = borrow(state.epochs_done)[0]
     a = state.alpha * min(1.0, done / state.warmup) if state.warmup > 0 else state.alpha
@@ -138,7 +120,7 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # the positive's place in its row, for its score records: needed only when
     # the spread counts (alpha_t > 0; -1 for an item that is not a training
     # positive, a draw from Python, which has no history)
-    p = _position(indices, start, end, i) if a > 0.0 else -1
+    p = position_in_row(indices, start, end, i) if a > 0.0 else -1
     x_ui = np.float64(dot(U, u, V, i))
     best = -1
     best_key = -np.inf

@@ -30,7 +30,7 @@ from numba import njit
 from .._intrinsics import borrow
 from .._rng import stream
 from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implements,
-                   draw_non_positive, pair_weight, positives_of, state_kernel)
+                   draw_non_positive, pair_weight, positives_arrays, positives_of, state_kernel)
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
 #: each thread, every STRIDE-th entry (one cache line per thread)
@@ -60,9 +60,7 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
     weights = borrow(state.weights)
     harmonic = borrow(state.harmonic)
     max_draws = state.max_draws
-    indices = borrow(pos.indices)
-    bits = borrow(pos.bits)
-    indptr = borrow(pos.indptr)
+    indptr, indices, bits = positives_arrays(pos)
     words = pos.words
     n_items = pos.n_items
     start = indptr[u]
