@@ -1,9 +1,13 @@
-"""Three low-level helpers for the compiled kernels, written as numba intrinsics.
+"""Five low-level helpers for the compiled kernels, written as numba intrinsics.
 
 ``prefetch_row(A, r)`` asks the processor to start loading the cache lines of
 row ``r`` of a 2-d array (or the line holding element ``r`` of a 1-d array)
 without waiting for them. It never faults and changes no value; on data
 already in cache it costs a few instructions.
+
+``prefetch_read(A, r)`` is ``prefetch_row`` for a row that will only be read.
+``prefetch_at(A, k)`` does the same for the line holding element ``k`` of a
+C-contiguous array of any shape counted in its flat order, for reading.
 
 ``frame_array(dtype, size)`` makes an intrinsic that returns a small array
 living in the calling function's stack frame.
@@ -19,8 +23,18 @@ from numba.np.arrayobj import populate_array
 _LINE = 64
 
 
-@intrinsic
-def prefetch_row(typingctx, arr, row):
+def _row_prefetcher(write):
+    """An intrinsic that prefetches the lines of a row, with write intent
+    (``write`` true: the row is about to be updated) or for reading."""
+    rw = 1 if write else 0
+
+    @intrinsic
+    def prefetch(typingctx, arr, row):
+        return _prefetch_row_typed(arr, row, rw)
+    return prefetch
+
+
+def _prefetch_row_typed(arr, row, rw):
     if not isinstance(arr, types.Array) or arr.ndim not in (1, 2) or \
             not isinstance(row, types.Integer):
         return None
@@ -44,15 +58,46 @@ def prefetch_row(typingctx, arr, row):
             last = builder.sub(builder.mul(ncols, intp(itemsize)), intp(1))
         else:
             last = intp(0)
-        # every line from the row's first byte to its last (write intent, keep in cache)
+        # every line from the row's first byte to its last (keep in cache)
         with cgutils.for_range_slice(builder, intp(0), builder.add(last, intp(1)),
                                      intp(_LINE)) as (offset, _):
             addr = builder.inttoptr(builder.add(start, offset), i8p)
-            builder.call(fn, [addr, i32(1), i32(3), i32(1)])
+            builder.call(fn, [addr, i32(rw), i32(3), i32(1)])
         addr = builder.inttoptr(builder.add(start, last), i8p)
-        builder.call(fn, [addr, i32(1), i32(3), i32(1)])
+        builder.call(fn, [addr, i32(rw), i32(3), i32(1)])
         return context.get_dummy_value()
     return types.void(arr, row), codegen
+
+
+prefetch_row = _row_prefetcher(write=True)
+#: prefetch_row for a row that will only be read: a write-intent request takes
+#: the lines away from the other cores' caches, which then miss on them
+prefetch_read = _row_prefetcher(write=False)
+
+
+@intrinsic
+def prefetch_at(typingctx, arr, k):
+    if not isinstance(arr, types.Array) or arr.layout != "C" or \
+            not isinstance(k, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty, kty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        intp = context.get_value_type(types.intp)
+        itemsize = context.get_abi_sizeof(context.get_data_type(aryty.dtype))
+        offset = builder.mul(context.cast(builder, args[1], kty, types.intp), intp(itemsize))
+        start = builder.ptrtoint(ary.data, intp)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # read intent, keep in cache
+        builder.call(fn, [builder.inttoptr(builder.add(start, offset), i8p),
+                          i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(arr, k), codegen
 
 
 def frame_array(dtype, size):

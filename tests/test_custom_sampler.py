@@ -7,7 +7,7 @@ from numba import njit
 
 import recsample as rs
 from recsample._rng import stream
-from recsample.samplers.base import (Sampler, draw, implements, is_positive, peek,
+from recsample.samplers.base import (Sampler, draw, implements, is_positive, peek, prefetch,
                                      uniform_negative)
 
 # the highest-numbered item that is not a positive of the user
@@ -175,3 +175,51 @@ def test_peek_names_the_next_draw_when_its_first_proposal_is_taken():
             # a differing guess can only be a positive the draw rejected
             assert dense[0, got[~hit, 0]].all()
             assert 0.5 < hit.mean() < 0.9
+
+
+# Record's draws, plus a log of the pairs the trainer announces with prefetch
+AheadState = namedtuple("AheadState", ["log", "count", "ahead", "ahead_count"])
+
+
+@implements(draw, AheadState)
+def _draw_ahead(state, pos, u, i, U, V, rng):
+    _record(state.log, state.count, u, i)
+    return uniform_negative(pos, u, rng)
+
+
+@implements(prefetch, AheadState)
+def _prefetch_ahead(state, pos, u, i, U, V):
+    _record(state.ahead, state.ahead_count, u, i)
+
+
+class Ahead(Record):
+    name = "ahead"
+
+    def prepare(self, train, n_factors=None, seed=0, batch=False):
+        self.state = AheadState(np.zeros((self.size, 2), dtype=np.int64), np.zeros(1, np.int64),
+                                np.zeros((self.size, 2), dtype=np.int64), np.zeros(1, np.int64))
+        return self.state
+
+
+def test_prefetch_announces_pairs_drawn_later_and_changes_nothing():
+    """The trainer calls a sampler's prefetch for the pair it will visit
+    PREFETCH_AHEAD pairs later in the same block: every announced pair is
+    drawn afterwards, in the same order, and all but a block's first few are
+    announced. The model is the one a sampler without prefetch gives."""
+    from recsample.models.base import BLOCK_SIZE
+    from recsample.models._train import PREFETCH_AHEAD
+    data = rs.datasets.synthetic(300, 200, 6000, seed=1)
+    nnz = data.matrix.nnz
+    fits = []
+    for sampler in (Ahead(nnz), Record(nnz)):
+        fits.append(rs.BPR(factors=4, epochs=1, n_threads=1, seed=2, sampler=sampler)
+                    .fit(data, progress=False))
+    st = fits[0].sampler_.state
+    drawn = [tuple(x) for x in st.log[:st.count[0]]]
+    announced = [tuple(x) for x in st.ahead[:st.ahead_count[0]]]
+    n_blocks = -(-nnz // BLOCK_SIZE)
+    assert len(drawn) == nnz
+    assert len(announced) == nnz - PREFETCH_AHEAD * n_blocks
+    rest = iter(drawn)
+    assert all(pair in rest for pair in announced)   # a subsequence of the draws
+    np.testing.assert_array_equal(fits[0].item_factors, fits[1].item_factors)

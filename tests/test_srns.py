@@ -151,7 +151,8 @@ def test_a_fresh_item_takes_the_compared_slot_with_softmax_probability():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(memory=0), "memory"), (dict(fresh=-1), "fresh"), (dict(fresh=None), "fresh"), (dict(subset=0), "subset"),
     (dict(subset=65), "subset"), (dict(alpha=-0.1), "alpha"), (dict(warmup=float("inf")), "warmup"),
-    (dict(history=1), "history"), (dict(temperature=0.0), "temperature"),
+    (dict(history=1), "history"), (dict(history=256), "history"),
+    (dict(temperature=0.0), "temperature"),
 ])
 def test_bad_srns_parameters_name_the_argument(kwargs, message):
     m = sp.csr_matrix(([1.0], ([0], [0])), shape=(1, 5))

@@ -28,7 +28,7 @@ from .._rng import frame_stream, next_int
 from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
 from ..losses.base import group_unit, new_scratch
 from ..losses.pair import _sgd_apply
-from ..samplers.base import dot2, end_batch, pair_loss, pair_step, state_kernel
+from ..samplers.base import dot2, end_batch, pair_loss, pair_step, prefetch, state_kernel
 
 #: the factor rows (and, without a bitmap, the CSR row) of the positive this
 #: many places ahead are requested early, so that on data larger than the
@@ -88,6 +88,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
                     au = ahead >> 32
                     prefetch_row(U, au)
                     prefetch_row(V, ahead & 0xFFFFFFFF)
+                    prefetch(state, pos, au, ahead & 0xFFFFFFFF, U, V)
                     if pos.words == 0:
                         # the row the draw will bisect: its middle and quartiles
                         a_ = pos.indptr[au]

@@ -35,9 +35,9 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._intrinsics import borrow, frame_array
+from .._intrinsics import borrow, frame_array, prefetch_row
 from .._rng import next_float
-from .base import (Sampler, as_csr, bit_is_set, draw, draw_non_positive, implements,
+from .base import (_FAST, Sampler, as_csr, bit_is_set, draw, draw_non_positive, implements,
                    in_sorted_row, positives_arrays, refresh)
 
 #: ``order[f]`` the items sorted by V[:, f] (largest first), ``spread[f]`` the
@@ -63,7 +63,7 @@ _cumulative = frame_array(types.float64, MAX_FRAME_FACTORS)
 
 
 @njit(cache=True)
-def aobpr_negative(state, pos, u, U, rng):
+def aobpr_negative(state, pos, u, U, V, rng):
     # the arrays are borrowed out of the tuples once per draw: reading them
     # there takes and releases a shared reference count, which stalled the
     # draw behind its loads (perf); expm1 is the state's
@@ -99,6 +99,8 @@ def aobpr_negative(state, pos, u, U, rng):
                 f += not (target < cum[k])
             f = min(f, n_factors - 1)
             j = order[f, r] if U[u, f] > 0 else order[f, n_items - 1 - r]
+            # the trainer reads j's row next: load it while j's membership is tested
+            prefetch_row(V, j)
             if words > 0:
                 if not bit_is_set(bits, row, j):
                     return j
@@ -116,40 +118,55 @@ _DIGIT = 2048
 @njit(cache=True)
 def _radix_order(keys, out):
     """out = the indices 0..n-1 sorted by uint32 ``keys`` (ascending, ties by
-    index): a stable LSD radix sort, three passes of 11 bits. The keys travel
-    with their indices, so every pass reads in sequence; the three
-    histograms come from one read of the keys; a pass whose digit is the
-    same for every key (the top bits of values of one magnitude) is skipped.
-    ``keys`` is overwritten."""
+    index): a stable LSD radix sort, three passes of 11 bits. Each key
+    travels packed with its index in one 64-bit word (key above, index
+    below), so a pass reads and writes one array in sequence; the three
+    histograms come from the same read of the keys that packs them; a pass
+    whose digit is the same for every key (the top bits of values of one
+    magnitude) is skipped."""
     n = keys.shape[0]
     count = np.zeros((3, _DIGIT + 1), dtype=np.int64)
     mask = np.uint32(_DIGIT - 1)
+    a = np.empty(n, dtype=np.uint64)
     for t in range(n):
         k = keys[t]
         count[0, (k & mask) + 1] += 1
         count[1, ((k >> np.uint32(11)) & mask) + 1] += 1
         count[2, (k >> np.uint32(22)) + 1] += 1
-    ka = keys
-    kb = np.empty(n, dtype=np.uint32)
-    ia = np.arange(n).astype(np.int32)
-    ib = np.empty(n, dtype=np.int32)
+        a[t] = (np.uint64(k) << np.uint64(32)) | np.uint64(t)
+    b = np.empty(n, dtype=np.uint64)
+    mask64 = np.uint64(_DIGIT - 1)
     for p in range(3):
         c = count[p]
         if c.max() == n:
             continue   # one digit value for every key: the order stays as it is
         for d in range(_DIGIT):
             c[d + 1] += c[d]
-        shift = np.uint32(_SHIFTS[p])
+        shift = np.uint64(32 + _SHIFTS[p])
         for t in range(n):
-            k = ka[t]
-            d = (k >> shift) & mask
+            x = a[t]
+            d = (x >> shift) & mask64
             dst = c[d]
             c[d] = dst + 1
-            kb[dst] = k
-            ib[dst] = ia[t]
-        ka, kb = kb, ka
-        ia, ib = ib, ia
-    out[:] = ia
+            b[dst] = x
+        a, b = b, a
+    for t in range(n):
+        out[t] = np.int32(a[t] & np.uint64(0xFFFFFFFF))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _spread(col):
+    """The standard deviation of a float32 column, summed in float64 (in
+    any order: the sums are left to vectorise)."""
+    n = col.shape[0]
+    total = 0.0
+    for j in range(n):
+        total += np.float64(col[j])
+    mean = total / n
+    var = 0.0
+    for j in range(n):
+        var += (np.float64(col[j]) - mean) ** 2
+    return math.sqrt(var / n)
 
 
 #: rows of V copied per step of the transposition (64 rows of 65 floats stay
@@ -187,14 +204,7 @@ def rebuild_orderings(V, order, spread):
     _columns(V, cols, width)
     for f in prange(width):
         col = cols[f]
-        mean = 0.0
-        for j in range(n_items):
-            mean += np.float64(col[j])
-        mean /= n_items
-        var = 0.0
-        for j in range(n_items):
-            var += (np.float64(col[j]) - mean) ** 2
-        spread[f] = math.sqrt(var / n_items)
+        spread[f] = _spread(col)
         bits = col.view(np.uint32)
         keys = np.empty(n_items, dtype=np.uint32)
         for j in range(n_items):
@@ -207,7 +217,7 @@ def rebuild_orderings(V, order, spread):
 
 @implements(draw, AOBPRState)
 def _draw_aobpr(state, pos, u, i, U, V, rng):
-    return aobpr_negative(state, pos, u, U, rng)
+    return aobpr_negative(state, pos, u, U, V, rng)
 
 
 @implements(refresh, AOBPRState)

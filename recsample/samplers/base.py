@@ -80,6 +80,15 @@ movielens-small, one thread). A blind sampler may also register
     word the draw will test, one more pair ahead; a wrong guess costs a
     wasted load and changes no value. The default returns ``-1``.
 
+Any sampler may register
+
+``prefetch(state, pos, u, i, U, V)``
+    Called by the trainer for the pair it will visit a few pairs later (the
+    trainer's own lookahead, which starts loading that pair's factor rows):
+    start loading what ``draw`` will read for (u, i) from the sampler's own
+    arrays, with :func:`recsample._intrinsics.prefetch_row`. It must change
+    no value. The default does nothing. (SRNS: the user's candidate memory.)
+
 Stateless samplers need only ``draw``: the versions of ``pair_step``,
 ``pair_loss`` and ``end_batch`` below serve every state class that does not set the class
 attribute ``learns = True``. The trainer is compiled once per state type and
@@ -143,6 +152,11 @@ def pair_loss(state, loss, u, i, j, x_ui, x_uj, clip):  # pragma: no cover
 def peek(state, pos, rng):  # pragma: no cover
     """Generic guess of a blind sampler's next proposal; see the module docstring."""
     raise NotImplementedError("peek() is only callable from compiled code")
+
+
+def prefetch(state, pos, u, i, U, V):  # pragma: no cover
+    """Generic hint to start loading a later draw's data; see the module docstring."""
+    raise NotImplementedError("prefetch() is only callable from compiled code")
 
 
 def log_q(state, pos, u, j):  # pragma: no cover
@@ -298,6 +312,17 @@ def _peek_nothing(state, pos, rng):
 
     def impl(state, pos, rng):
         return -1  # a constant: the prefetch behind it is compiled away
+    return impl
+
+
+@overload(prefetch, inline="always")
+def _prefetch_nothing(state, pos, u, i, U, V):
+    # the default only for classes that registered no prefetch of their own
+    if (prefetch, getattr(state, "instance_class", None)) in _REGISTERED:
+        return None
+
+    def impl(state, pos, u, i, U, V):
+        return None
     return impl
 
 

@@ -44,10 +44,11 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._intrinsics import borrow, frame_array, prefetch_row
+from .._intrinsics import borrow, frame_array, prefetch_at, prefetch_read, prefetch_row
 from .._rng import next_float, next_int, peek_float_at, stream
 from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, position_in_row,
-                   positives_arrays, positives_of, refresh, sigmoid, uniform_negative)
+                   positives_arrays, positives_of, prefetch, refresh, sigmoid,
+                   uniform_negative)
 
 #: items (users x S1), their score records (users x S1 x T) and record counts,
 #: the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
@@ -66,17 +67,20 @@ def hardness_spread(records, counts, pos_records, u, k, p, epochs_done):
     if c < 2 or p < 0:
         return 0.0
     T = records.shape[2]
+    ring = (epochs_done - 1) % T   # the latest record; older ones step back round the ring
     mean = 0.0
     sq = 0.0
-    for t in range(c):
-        ring = (epochs_done - 1 - t) % T
+    for _ in range(c):
         h = sigmoid(np.float64(records[u, k, ring]) - np.float64(pos_records[p, ring]), 0.0)
         mean += h
         sq += h * h
+        ring = ring - 1 if ring > 0 else T - 1
     mean /= c
     return math.sqrt(max(sq / c - mean * mean, 0.0))
 
 
+#: longest score history (a slot's record count is one byte)
+MAX_HISTORY = 255
 #: most memory slots one draw compares (their indices live in the draw's frame)
 MAX_SUBSET = 64
 _subset_slots = frame_array(types.int64, MAX_SUBSET)
@@ -101,9 +105,14 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # the slots first, their factor rows requested at once: the loads overlap
     # instead of each waiting for the previous candidate's score
     slots = _subset_slots()
+    T = records.shape[2]
     for s in range(state.subset):
         slots[s] = next_int(rng, S1)
-        prefetch_row(V, items[u, slots[s]])
+        prefetch_read(V, items[u, slots[s]])
+        if a > 0.0:   # the slot's score records, read for its spread
+            first = (u * S1 + slots[s]) * T
+            prefetch_at(records, first)
+            prefetch_at(records, first + T - 1)
     # the first proposals of the fresh draws below, read off the stream without
     # advancing it (one float per proposal and one per challenge, so the t-th
     # fresh item's is float 2t + 1 from here when nothing is rejected): their
@@ -114,13 +123,15 @@ def srns_negative(state, pos, u, i, U, V, rng):
     if 2 * (end - start) <= n_items:   # the draws below propose uniform items
         for t in range(min(state.fresh, 4)):
             j = np.int64(peek_float_at(rng, 2 * t + 1) * n_items)
-            prefetch_row(V, j)
+            prefetch_read(V, j)
             if words > 0:
                 prefetch_row(bits, u * words + (j >> 6))
     # the positive's place in its row, for its score records: needed only when
     # the spread counts (alpha_t > 0; -1 for an item that is not a training
     # positive, a draw from Python, which has no history)
     p = position_in_row(indices, start, end, i) if a > 0.0 else -1
+    if p >= 0:
+        prefetch_row(pos_records, p)
     x_ui = np.float64(dot(U, u, V, i))
     best = -1
     best_key = -np.inf
@@ -153,6 +164,15 @@ def srns_negative(state, pos, u, i, U, V, rng):
 @implements(draw, SRNSState)
 def _draw_srns(state, pos, u, i, U, V, rng):
     return srns_negative(state, pos, u, i, U, V, rng)
+
+
+@implements(prefetch, SRNSState)
+def _prefetch_srns(state, pos, u, i, U, V):
+    # the user's memory row, whose slots the draw reads first (a miss there
+    # held up every later load of the draw), and its record counts
+    prefetch_row(borrow(state.items), u)
+    if state.alpha > 0.0:
+        prefetch_row(borrow(state.counts), u)
 
 
 @njit(cache=True)
@@ -258,14 +278,16 @@ class SRNS(Sampler):
         if subset > MAX_SUBSET:
             raise ValueError(f"subset must be at most {MAX_SUBSET}, got {subset}")
         T = integer("history", 2)
+        if T > MAX_HISTORY:
+            raise ValueError(f"history must be at most {MAX_HISTORY}, got {T}")
         alpha = number("alpha", 0.0)
         warmup = number("warmup", 0.0)
         t = number("temperature", 0.0, open_=True)
         m = as_csr(train, "train")
-        items = np.empty((m.shape[0], S1), dtype=np.int64)
+        items = np.empty((m.shape[0], S1), dtype=np.int32)
         fill_memory(positives_of(m), items, np.uint64(seed))
         return SRNSState(items, np.zeros((m.shape[0], S1, T), dtype=np.float32),
-                         np.zeros((m.shape[0], S1), dtype=np.int64),
+                         np.zeros((m.shape[0], S1), dtype=np.uint8),
                          np.zeros((m.nnz, T), dtype=np.float32), np.zeros(1, dtype=np.int64),
                          np.int64(subset), np.int64(S2), np.float64(alpha), np.float64(warmup),
                          np.float64(1.0 / t))
