@@ -119,3 +119,17 @@ def test_training_refreshes_the_orderings(movielens):
 def test_bad_aobpr_parameters_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AOBPR(**kwargs).sample(empty_user(5), [0], seed=0, model=Factors([[1.0]], np.ones((5, 1))))
+
+
+def test_radix_order_is_a_stable_sort_of_the_keys():
+    """Ascending keys, ties in index order, for keys whose digits repeat, that
+    share their top bits (a skipped pass) or that span all 32 bits."""
+    from recsample.samplers.aobpr import _radix_order
+    rng = np.random.default_rng(2)
+    cases = [rng.integers(0, 50, 3000), rng.integers(0, 2**32, 5000),
+             (7 << 22) + rng.integers(0, 2**11, 4000), np.full(100, 2**32 - 1), np.arange(1)]
+    for keys in cases:
+        keys = keys.astype(np.uint32)
+        out = np.empty(keys.shape[0], dtype=np.int32)
+        _radix_order(keys.copy(), out)
+        np.testing.assert_array_equal(out, np.argsort(keys, kind="stable"))

@@ -16,6 +16,7 @@ def _touch(a2, a1, a3, r):
     prefetch_read(a1, r)
     prefetch_at(a3, r)
     prefetch_at(a3, a3.size - 1 - r)
+    prefetch_at(a3[1:], r)   # a view that starts part-way into its array
     b = borrow(a2)
     b[r, 0] += 1.0   # a borrowed array writes through to the original
     return b[r, 1] + a1[r]

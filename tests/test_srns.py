@@ -158,3 +158,24 @@ def test_bad_srns_parameters_name_the_argument(kwargs, message):
     m = sp.csr_matrix(([1.0], ([0], [0])), shape=(1, 5))
     with pytest.raises(ValueError, match=message):
         SRNS(**kwargs).prepare(m)
+
+
+def test_spread_is_the_sd_of_the_latest_records_round_the_ring():
+    """With fewer records than the ring holds and the latest one not in the
+    ring's last place, the spread is the sd of sigmoid(x_uk - x_ui) over the
+    latest c epochs only, read backwards round the ring."""
+    from recsample.samplers.srns import hardness_spread
+    rng = np.random.default_rng(4)
+    T = 5
+    records = rng.normal(size=(2, 3, T)).astype(np.float32)
+    pos_records = rng.normal(size=(4, T)).astype(np.float32)
+    counts = np.array([[3, 1, 5], [2, 4, 0]], dtype=np.uint8)
+    for done in (6, 7, 9, 13):
+        for u, k, p in itertools.product(range(2), range(3), range(4)):
+            c = int(counts[u, k])
+            rings = [(done - 1 - t) % T for t in range(c)]
+            h = 1.0 / (1.0 + np.exp(-(records[u, k, rings].astype(np.float64)
+                                      - pos_records[p, rings])))
+            expected = h.std() if c >= 2 else 0.0
+            got = hardness_spread(records, counts, pos_records, u, k, p, done)
+            assert got == pytest.approx(expected, abs=1e-7), (done, u, k, p)

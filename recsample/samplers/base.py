@@ -83,11 +83,13 @@ movielens-small, one thread). A blind sampler may also register
 Any sampler may register
 
 ``prefetch(state, pos, u, i, U, V)``
-    Called by the trainer for the pair it will visit a few pairs later (the
-    trainer's own lookahead, which starts loading that pair's factor rows):
-    start loading what ``draw`` will read for (u, i) from the sampler's own
-    arrays, with :func:`recsample._intrinsics.prefetch_row`. It must change
-    no value. The default does nothing. (SRNS: the user's candidate memory.)
+    Called by the trainer with the user and first positive of the unit it
+    will visit ``PREFETCH_AHEAD`` (8) units later in the same block, when it
+    starts loading that unit's factor rows (a block's first units are not
+    announced): start loading what ``draw`` will read for (u, i) from the
+    sampler's own arrays, with :func:`recsample._intrinsics.prefetch_row`.
+    It must change no value. The default does nothing. (SRNS: the user's
+    candidate memory and record counts.)
 
 Stateless samplers need only ``draw``: the versions of ``pair_step``,
 ``pair_loss`` and ``end_batch`` below serve every state class that does not set the class

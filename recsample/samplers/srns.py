@@ -50,8 +50,9 @@ from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, po
                    positives_arrays, positives_of, prefetch, refresh, sigmoid,
                    uniform_negative)
 
-#: items (users x S1), their score records (users x S1 x T) and record counts,
-#: the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
+#: items (users x S1, int32; -1 for a user with no negative), their score
+#: records (users x S1 x T, float32) and record counts (users x S1, uint8, at
+#: most T), the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
 SRNSState = namedtuple("SRNSState", ["items", "records", "counts", "pos_records",
                                      "epochs_done", "subset", "fresh", "alpha", "warmup",
                                      "inv_temperature"])
@@ -229,7 +230,8 @@ class SRNS(Sampler):
     warmup : float
         Epochs over which alpha ramps up linearly from 0 (0: no ramp).
     history : int
-        Epochs of scores the standard deviation is taken over (the paper's 5).
+        Epochs of scores the standard deviation is taken over (the paper's
+        5; at most 255).
     temperature : float
         Of the softmax that resamples the memory by score.
 
