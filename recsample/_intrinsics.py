@@ -23,6 +23,20 @@ from numba.np.arrayobj import populate_array
 _LINE = 64
 
 
+def _prefetcher(builder, rw):
+    """A function that emits a prefetch of one address (an integer):
+    ``rw`` 1 for write intent, 0 for reading; kept in every cache level."""
+    i8p = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+        "llvm.prefetch.p0")
+
+    def emit(addr):
+        builder.call(fn, [builder.inttoptr(addr, i8p), i32(rw), i32(3), i32(1)])
+    return emit
+
+
 def _row_prefetcher(write):
     """An intrinsic that prefetches the lines of a row, with write intent
     (``write`` true: the row is about to be updated) or for reading."""
@@ -46,11 +60,7 @@ def _prefetch_row_typed(arr, row, rw):
         r = context.cast(builder, args[1], rowty, types.intp)
         idx = [r] + [intp(0)] * (aryty.ndim - 1)
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-            "llvm.prefetch.p0")
+        emit = _prefetcher(builder, rw)
         start = builder.ptrtoint(ptr, intp)
         if aryty.ndim == 2:
             itemsize = context.get_abi_sizeof(context.get_data_type(aryty.dtype))
@@ -58,13 +68,11 @@ def _prefetch_row_typed(arr, row, rw):
             last = builder.sub(builder.mul(ncols, intp(itemsize)), intp(1))
         else:
             last = intp(0)
-        # every line from the row's first byte to its last (keep in cache)
+        # every line from the row's first byte to its last
         with cgutils.for_range_slice(builder, intp(0), builder.add(last, intp(1)),
                                      intp(_LINE)) as (offset, _):
-            addr = builder.inttoptr(builder.add(start, offset), i8p)
-            builder.call(fn, [addr, i32(rw), i32(3), i32(1)])
-        addr = builder.inttoptr(builder.add(start, last), i8p)
-        builder.call(fn, [addr, i32(rw), i32(3), i32(1)])
+            emit(builder.add(start, offset))
+        emit(builder.add(start, last))
         return context.get_dummy_value()
     return types.void(arr, row), codegen
 
@@ -88,14 +96,7 @@ def prefetch_at(typingctx, arr, k):
         itemsize = context.get_abi_sizeof(context.get_data_type(aryty.dtype))
         offset = builder.mul(context.cast(builder, args[1], kty, types.intp), intp(itemsize))
         start = builder.ptrtoint(ary.data, intp)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-            "llvm.prefetch.p0")
-        # read intent, keep in cache
-        builder.call(fn, [builder.inttoptr(builder.add(start, offset), i8p),
-                          i32(0), i32(3), i32(1)])
+        _prefetcher(builder, 0)(builder.add(start, offset))   # read intent
         return context.get_dummy_value()
     return types.void(arr, k), codegen
 
