@@ -132,7 +132,7 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # positive, a draw from Python, which has no history)
     p = position_in_row(indices, start, end, i) if a > 0.0 else -1
     if p >= 0:
-        prefetch_row(pos_records, p)
+        prefetch_read(pos_records, p)
     x_ui = np.float64(dot(U, u, V, i))
     best = -1
     best_key = -np.inf
