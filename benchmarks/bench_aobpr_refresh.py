@@ -1,0 +1,83 @@
+"""How much of AOBPR's epoch is its refresh, and what its draws cost without it.
+
+    python benchmarks/bench_aobpr_refresh.py [--data movielens|gowalla]
+        [--threads 2] [--epochs 6] [--rounds 3]
+
+Per round: an epoch of BPR with uniform sampling and one with AOBPR (fastest
+epoch after the first, as in bench_samplers.py), and the fastest of 20 calls
+of ``rebuild_orderings`` on random normal item factors of the same shape
+(the trained ones sort in about the same time). The trainer
+rebuilds the orderings at every epoch's start and then after every
+``refresh_interval`` draws, so an epoch holds ceil(blocks / blocks per
+refresh) rebuilds; AOBPR's cost without them is its epoch less that many
+rebuilds, over uniform's epoch.
+"""
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import recsample as rs
+from recsample.models.base import BLOCK_SIZE
+from recsample.samplers import AOBPR, Uniform
+from recsample.samplers.aobpr import rebuild_orderings
+from recsample.samplers.base import as_csr
+
+from bench_samplers import GOWALLA, epoch_seconds, load_gowalla
+
+
+def rebuilds_per_epoch(sampler, train):
+    csr = as_csr(train, "train")
+    state = sampler.prepare(csr, n_factors=64)
+    per_refresh = max(1, -(-sampler.refresh_interval(state) // BLOCK_SIZE))
+    return math.ceil(math.ceil(csr.nnz / BLOCK_SIZE) / per_refresh)
+
+
+def rebuild_seconds(n_items, threads):
+    numba.set_num_threads(threads)
+    V = np.random.default_rng(0).standard_normal((n_items, 65)).astype(np.float32)
+    order = np.zeros((65, n_items), np.int32)
+    spread = np.zeros(65)
+    rebuild_orderings(V, order, spread)   # compiles or loads
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        rebuild_orderings(V, order, spread)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", choices=["movielens", "gowalla"], default="movielens")
+    ap.add_argument("--gowalla", default=str(GOWALLA))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    if args.epochs < 2:
+        ap.error("--epochs must be at least 2 (the first epoch is left out)")
+    if args.data == "gowalla":
+        if not (Path(args.gowalla) / "train.txt").is_file():
+            ap.error(f"no train.txt in --gowalla {args.gowalla}")
+        train = load_gowalla(args.gowalla)
+    else:
+        ml = rs.load_dataset("movielens-small")
+        train = rs.split.random_holdout(ml, test_fraction=0.2, seed=0)[0]
+    n = rebuilds_per_epoch(AOBPR(), train)
+    n_items = as_csr(train, "train").shape[1]
+    print(f"{args.data}: {n} rebuild(s) of the orderings per epoch, {args.threads} threads")
+    for _ in range(args.rounds):
+        base = epoch_seconds(train, Uniform(), args.epochs, args.threads)
+        full = epoch_seconds(train, AOBPR(), args.epochs, args.threads)
+        rebuild = rebuild_seconds(n_items, args.threads)
+        print(f"uniform {1e3 * base:.1f} ms, AOBPR {1e3 * full:.1f} ms ({full / base:.2f}x), "
+              f"one rebuild {1e3 * rebuild:.1f} ms; AOBPR without its rebuilds "
+              f"{(full - n * rebuild) / base:.2f}x uniform")
+
+
+if __name__ == "__main__":
+    main()
