@@ -15,18 +15,17 @@ rebuilds, over uniform's epoch.
 import argparse
 import math
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
 
-import recsample as rs
 from recsample.models.base import BLOCK_SIZE
 from recsample.samplers import AOBPR, Uniform
 from recsample.samplers.aobpr import rebuild_orderings
 from recsample.samplers.base import as_csr
 
-from bench_samplers import GOWALLA, epoch_seconds, load_gowalla
+from bench_samplers import epoch_seconds
+from bench_sampler_versions import add_timing_args, training_set
 
 
 def rebuilds_per_epoch(sampler, train):
@@ -52,21 +51,9 @@ def rebuild_seconds(n_items, threads):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", choices=["movielens", "gowalla"], default="movielens")
-    ap.add_argument("--gowalla", default=str(GOWALLA))
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--rounds", type=int, default=3)
+    add_timing_args(ap, epochs=6, rounds=3)
     args = ap.parse_args()
-    if args.epochs < 2:
-        ap.error("--epochs must be at least 2 (the first epoch is left out)")
-    if args.data == "gowalla":
-        if not (Path(args.gowalla) / "train.txt").is_file():
-            ap.error(f"no train.txt in --gowalla {args.gowalla}")
-        train = load_gowalla(args.gowalla)
-    else:
-        ml = rs.load_dataset("movielens-small")
-        train = rs.split.random_holdout(ml, test_fraction=0.2, seed=0)[0]
+    train = training_set(ap, args)
     n = rebuilds_per_epoch(AOBPR(), train)
     n_items = as_csr(train, "train").shape[1]
     print(f"{args.data}: {n} rebuild(s) of the orderings per epoch, {args.threads} threads")

@@ -28,24 +28,35 @@ import recsample as rs
 from bench_samplers import GOWALLA, SAMPLERS, epoch_seconds as fastest_epoch, load_gowalla
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("sampler", choices=[n for n in SAMPLERS if n != "uniform"])
+def add_timing_args(ap, epochs, rounds):
+    """--data, --gowalla, --threads, --epochs and --rounds, as both benchmarks
+    of one sampler against uniform take them."""
     ap.add_argument("--data", choices=["movielens", "gowalla"], default="movielens")
     ap.add_argument("--gowalla", default=str(GOWALLA))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=12)
-    args = ap.parse_args()
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--rounds", type=int, default=rounds)
+
+
+def training_set(ap, args):
+    """The training set --data names: gowalla's train.txt, or movielens-small
+    less a random 20% (seed 0), as bench_samplers.py uses them."""
     if args.epochs < 2:
         ap.error("--epochs must be at least 2 (the first epoch is left out)")
     if args.data == "gowalla":
         if not (Path(args.gowalla) / "train.txt").is_file():
             ap.error(f"no train.txt in --gowalla {args.gowalla}")
-        train = load_gowalla(args.gowalla)
-    else:
-        ml = rs.load_dataset("movielens-small")
-        train = rs.split.random_holdout(ml, test_fraction=0.2, seed=0)[0]
+        return load_gowalla(args.gowalla)
+    ml = rs.load_dataset("movielens-small")
+    return rs.split.random_holdout(ml, test_fraction=0.2, seed=0)[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sampler", choices=[n for n in SAMPLERS if n != "uniform"])
+    add_timing_args(ap, epochs=8, rounds=12)
+    args = ap.parse_args()
+    train = training_set(ap, args)
     ratios = []
     for _ in range(args.rounds):
         base = fastest_epoch(train, SAMPLERS["uniform"](), args.epochs, args.threads)
