@@ -31,6 +31,7 @@ _LAZY = {
     "CCL": (".models", "CCL"),
     "load_model": (".models", "load_model"),
     "tune": (".tuning", "tune"),
+    "warmup": (".warmup", "warmup"),
     "baselines": (".baselines", None),
     "search_space": (".search_space", None),
 }

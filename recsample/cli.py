@@ -298,6 +298,17 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.set_defaults(handler=cmd_tune)
 
+    p = sub.add_parser("warmup", help="compile the training loops ahead of time",
+                       description="Compile the training loop of each (model, sampler) pair "
+                       "into numba's disk cache, so that no later fit waits for the compiler "
+                       "(e.g. in a Docker build). Pairs are MODEL+SAMPLER (bpr+dns, "
+                       "softmax+uniform, ...) or 'evaluate'; default: every built-in pair.")
+    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pairs to compile (default: all)")
+    p.add_argument("--jobs", type=_positive_int, help="worker processes (default: every core "
+                   "this process may use)")
+    p.add_argument("--list", action="store_true", help="list the built-in pairs and exit")
+    p.set_defaults(handler=cmd_warmup)
+
     p = sub.add_parser("reproduce", help="reproduce a paper's experiment (nbpo, gowalla)",
                        description="Reproduce published experiments. `recsample reproduce "
                        "STUDY --help` lists a study's options.")
@@ -805,6 +816,20 @@ def _prepare_out(out) -> Path:
         raise UsageError(f"--out {str(folder)!r} cannot be written: {exc.strerror or exc}") \
             from None
     return folder
+
+
+def cmd_warmup(args) -> int:
+    from .warmup import builtin_pairs, parse_pair, warmup
+    if args.list:
+        print("\n".join(builtin_pairs()))
+        return 0
+    for name in args.pairs:
+        try:
+            parse_pair(name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    warmup(args.pairs or None, jobs=args.jobs)
+    return 0
 
 
 def cmd_compare(args) -> int:

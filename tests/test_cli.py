@@ -160,8 +160,12 @@ def test_interrupted_compare_keeps_finished_runs_and_a_rerun_completes(tmp_path)
             "--factors", "8", "--threads", "1", "--k", "10", "--metrics", "ndcg",
             "--out", tmp_path, "--quiet"]
     csv = tmp_path / "compare-movielens-small.csv"
+    # the child takes Ctrl-C's default handling even when this process was
+    # started with SIGINT ignored (a background job of a non-interactive
+    # shell, as some CI systems start jobs), which it would otherwise inherit
     proc = subprocess.Popen([*MODULE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if csv.exists() and csv.read_text().count("\n") >= 2:   # header + one finished run

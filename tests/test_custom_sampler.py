@@ -47,7 +47,7 @@ def test_custom_state_types_stay_out_of_the_disk_cache(tmp_path):
     m = sp.csr_matrix(np.eye(4, dtype=np.float32))
     rs.BPR(factors=2, epochs=1, sampler=LastFree()).fit(m, progress=False)
     from recsample.models import _train
-    assert not any("LastFree" in str(sig) for sig in _train.run_blocks.cached.signatures)
+    assert not any("LastFree" in str(sig) for sig in _train.run_block_list.cached.signatures)
     script = ("import numpy as np, scipy.sparse as sp, recsample as rs; "
               "rs.BPR(factors=2, epochs=1).fit(sp.csr_matrix(np.eye(4, dtype=np.float32)), "
               "progress=False); print('ok')")

@@ -73,16 +73,24 @@ def _exactly_one_negative(n_users=6, n_items=5):
     return rs.Interactions.from_csr(sp.csr_matrix(dense)), free
 
 
+@pytest.mark.parametrize("use_bias", [False, True], ids=["no-bias", "bias"])
 @pytest.mark.parametrize("cls", [rs.BPR, rs.BPO])
-def test_batch_optimizer_sums_gradients_then_decays_every_row(cls):
+def test_batch_optimizer_sums_gradients_then_decays_every_row(cls, use_bias):
+    """One batch against NumPy, the item bias included (its sums were once
+    dropped by the parallel loop's compilation, so the bias never moved)."""
     data, free = _exactly_one_negative()
     params = dict(factors=3, epochs=1, learning_rate=0.1, regularization=0.2, negatives=2,
-                  use_bias=False, optimizer="batch", batch_size=10_000, init="uniform",
+                  use_bias=use_bias, optimizer="batch", batch_size=10_000, init="uniform",
                   init_scale=0.5, seed=3)
     model = cls(**params).fit(data, progress=False)
     rng = np.random.default_rng(3)
-    U = rng.uniform(0, 0.5, (6, 3))
-    V = rng.uniform(0, 0.5, (5, 3))  # same draws as the model's initialisation
+    k = 3 + use_bias
+    U = np.zeros((6, k))
+    V = np.zeros((5, k))
+    U[:, :3] = rng.uniform(0, 0.5, (6, 3))
+    V[:, :3] = rng.uniform(0, 0.5, (5, 3))  # same draws as the model's initialisation
+    if use_bias:
+        U[:, 3] = 1.0                            # the constant that makes V[:, 3] a bias
     dU, dV = np.zeros_like(U), np.zeros_like(V)
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     m = data.matrix
@@ -96,11 +104,13 @@ def test_batch_optimizer_sums_gradients_then_decays_every_row(cls):
                     gj = -gi
                 else:
                     gi, gj = sig(-xi), -sig(xj)
-                dU[u] += gi * V[i] + gj * V[j]
+                dU[u, :3] += gi * V[i, :3] + gj * V[j, :3]
                 dV[i] += gi * U[u]
                 dV[j] += gj * U[u]
-    U += 0.1 * (dU - 0.2 * U)
+    U[:, :3] += 0.1 * (dU[:, :3] - 0.2 * U[:, :3])
     V += 0.1 * (dV - 0.2 * V)
+    if use_bias:
+        assert np.abs(V[:, 3]).max() > 1e-3      # the reference's biases did move
     np.testing.assert_allclose(model.user_factors, U, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(model.item_factors, V, rtol=1e-4, atol=1e-6)
 
@@ -325,13 +335,13 @@ def test_second_process_loads_the_compiled_trainer_from_cache():
         m = sp.random(50, 40, density=0.1, random_state=0, format="csr", dtype=np.float32)
         m.data[:] = 1
         rs.BPR(factors=4, epochs=1, sampler="popularity").fit(m, progress=False)
-        s = _train.run_blocks.cached.stats
+        s = _train.run_block_list.cached.stats
         print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))
     """)
     m = sp.random(50, 40, density=0.1, random_state=0, format="csr", dtype=np.float32)
     m.data[:] = 1
     rs.BPR(factors=4, epochs=1, sampler="popularity").fit(m, progress=False)
-    assert _train.run_blocks.cached.signatures, "the trainer was not compiled in this process"
+    assert _train.run_block_list.cached.signatures, "the trainer was not compiled in this process"
     second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
     hits, misses = map(int, second.stdout.split())

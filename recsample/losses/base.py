@@ -35,6 +35,8 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._inline import inline_overload
+
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
 from ..samplers.base import _FAST, draw, implements, log_q
@@ -226,7 +228,7 @@ def group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):  # pr
     raise NotImplementedError("group_unit() is only callable from compiled code")
 
 
-@overload(group_unit, inline="always")
+@inline_overload(group_unit)
 def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
     if not is_group(_loss_class(loss)):
         return None
@@ -253,7 +255,7 @@ def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
     return impl
 
 
-@overload(train_unit, inline="always")
+@inline_overload(train_unit)
 def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
     if not is_group(_loss_class(loss)):
         return None

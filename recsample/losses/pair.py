@@ -20,6 +20,8 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._inline import inline_overload
+
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, move_row
 from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
@@ -127,7 +129,7 @@ def _train_pair_one(loss, state, U, V, opt, hp, u, i, j, report, scratch):
     return value
 
 
-@overload(train_unit, inline="always")
+@inline_overload(train_unit)
 def _train_pair(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
     cls = _loss_class(loss)
     if cls is None or is_group(cls) or cls is not PairLoss or is_blind(state):
@@ -167,7 +169,7 @@ def _keep(slot, value):
     slot[0] = value
 
 
-@overload(train_unit, inline="always")
+@inline_overload(train_unit)
 def _train_pair_blind(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):
     """The pair loss for a sampler whose draws depend only on the positives
     and the random stream (``blind``: Uniform, Popularity). Each draw is made

@@ -375,6 +375,11 @@ class FactorModel(Params):
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
         opt = make_optim(self.optimizer, U, V)
+        workers = [sampler.worker_state(state, w)
+                   for w in range(numba.config.NUMBA_NUM_THREADS)]
+        worker_states = workers.__getitem__
+        label = (f"the training loop for {type(self).__name__} with sampler "
+                 f"{type(sampler).__name__}")
         out = np.zeros((n_blocks, 4))
         # blocks between two refreshes of the sampler's state (all: once per epoch)
         interval = int(sampler.refresh_interval(state))
@@ -412,7 +417,7 @@ class FactorModel(Params):
                             run_refresh(state, pos, U, V, p["seed"], epoch, False)
                         _train.run_blocks(state, loss, pos, order, np.array([blk], dtype=np.int64),
                                           block_size, U, V, opt, hp, group_size, False,
-                                          p["seed"], epoch, out)
+                                          p["seed"], epoch, out, label=label)
                         _train.apply_batch(state, U, V, opt.dU, opt.dV, lr,
                                            p["user_regularization"], p["item_regularization"],
                                            p["bias_regularization"], k, self.use_bias)
@@ -425,7 +430,8 @@ class FactorModel(Params):
                         run_refresh(state, pos, U, V, p["seed"], epoch, False)
                         _train.run_blocks(state, loss, pos, order, blocks[first:first + per_refresh],
                                           block_size, U, V, opt, hp, group_size,
-                                          self.shuffle and not grouped, p["seed"], epoch, out)
+                                          self.shuffle and not grouped, p["seed"], epoch, out,
+                                          worker_states, label)
                 run_refresh(state, pos, U, V, p["seed"], epoch, True)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):

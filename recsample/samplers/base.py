@@ -107,6 +107,8 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._inline import inline_overload
+
 from .._intrinsics import borrow
 from .._rng import next_int, stream
 
@@ -191,7 +193,7 @@ def implements(hook, state_class):
             return None
         # numba matches the typing function's signature against the impl's
         select.__signature__ = inspect.signature(impl)
-        overload(hook, inline="always")(select)
+        inline_overload(hook)(select)
         return impl
     return decorator
 
@@ -207,23 +209,29 @@ def state_kernel(parallel=False, **options):
     compilation of the same kernel that lives in memory only.
     """
     def wrap(fn):
-        cached = njit(cache=True, parallel=parallel, **options)(fn)
-        fresh = njit(cache=False, parallel=parallel, **options)(fn)
-
-        def call(state, *args):
-            # a kernel loaded from the disk cache that calls numba.get_thread_id()
-            # (per-thread scratch of DNS(M, N), WARP) crashes unless the
-            # threading layer is up; this starts it (a no-op after the first call)
-            numba.get_num_threads()
-            own = type(state).__module__.startswith("recsample.")
-            return (cached if own else fresh)(state, *args)
-        call.cached = cached
-        call.fresh = fresh
-        call.__doc__ = fn.__doc__
-        call.__name__ = fn.__name__
-        call.__wrapped__ = fn
-        return call
+        return state_dispatch(njit(cache=True, parallel=parallel, **options)(fn),
+                              njit(cache=False, parallel=parallel, **options)(fn), fn)
     return wrap
+
+
+def state_dispatch(cached, fresh, fn):
+    """The Python entry point of a state kernel compiled twice, ``cached``
+    (disk-cached, for recsample's own state types) and ``fresh`` (in memory,
+    for any other): see :func:`state_kernel`. ``fn`` lends its name and
+    docstring."""
+    def call(state, *args):
+        # a kernel loaded from the disk cache that calls numba.get_thread_id()
+        # (per-thread scratch of DNS(M, N), WARP) crashes unless the
+        # threading layer is up; this starts it (a no-op after the first call)
+        numba.get_num_threads()
+        own = type(state).__module__.startswith("recsample.")
+        return (cached if own else fresh)(state, *args)
+    call.cached = cached
+    call.fresh = fresh
+    call.__doc__ = fn.__doc__
+    call.__name__ = fn.__name__
+    call.__wrapped__ = fn
+    return call
 
 
 def _flag(state, name) -> bool:
@@ -244,7 +252,7 @@ def is_blind(state) -> bool:
             and not _flag(state, "refreshes"))
 
 
-@overload(choose_positive, inline="always")
+@inline_overload(choose_positive)
 def _choose_visited(state, pos, u, i, U, V, rng):
     if _flag(state, "chooses"):
         return None
@@ -254,7 +262,7 @@ def _choose_visited(state, pos, u, i, U, V, rng):
     return impl
 
 
-@overload(pair_weight, inline="always")
+@inline_overload(pair_weight)
 def _pair_weight_one(state, u, i, j):
     if _flag(state, "weighs"):
         return None
@@ -306,7 +314,7 @@ def _end_batch_fixed(state, lr):
     return impl
 
 
-@overload(peek, inline="always")
+@inline_overload(peek)
 def _peek_nothing(state, pos, rng):
     # the default only for classes that registered no peek of their own
     if (peek, getattr(state, "instance_class", None)) in _REGISTERED:
@@ -317,7 +325,7 @@ def _peek_nothing(state, pos, rng):
     return impl
 
 
-@overload(prefetch, inline="always")
+@inline_overload(prefetch)
 def _prefetch_nothing(state, pos, u, i, U, V):
     # the default only for classes that registered no prefetch of their own
     if (prefetch, getattr(state, "instance_class", None)) in _REGISTERED:
@@ -661,6 +669,15 @@ class Sampler:
         """Draws between two calls of the ``refresh`` hook within an epoch;
         0 (the default) refreshes only at the epoch's start and end."""
         return 0
+
+    def worker_state(self, state, worker):
+        """The state training thread ``worker`` (0, 1, ... below
+        ``numba.config.NUMBA_NUM_THREADS``) draws with. The trainer runs its
+        blocks on a pool of threads; a sampler that keeps scratch per thread
+        (WARP's last weight, DNS's Softmax-v keys) returns ``state`` with
+        that thread's own rows, each of the same type as the whole. Default:
+        ``state`` itself, shared."""
+        return state
 
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}

@@ -42,9 +42,10 @@ from ..search_space import IntRange
 from .base import (_FAST, Sampler, dot, draw, implements, is_positive, log_sigmoid,
                    nth_negative)
 
-#: ``keys``/``slots``: per-thread scratch rows (thread id x candidates) where
-#: Softmax-v keeps every candidate's loss when there are more than MAX_RANKED;
-#: empty otherwise
+#: ``keys``/``slots``: per-thread scratch rows (training thread x candidates)
+#: where Softmax-v keeps every candidate's loss when there are more than
+#: MAX_RANKED, empty otherwise; a thread's state (``DNS.worker_state``) holds
+#: its own row as row 0
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature", "hardest", "rho",
                                    "keys", "slots"])
 
@@ -223,16 +224,15 @@ def softmax_v_negative(state, pos, u, i, U, V, rng):
     draw by the Gumbel-max trick; equal Z's (zero variance) give a uniform pick.
 
     Up to MAX_RANKED candidates are kept in this frame, more in the thread's
-    row of the state (whose reference count both threads update)."""
+    row of the state (row 0 of the thread's own state, ``DNS.worker_state``)."""
     candidates = state.candidates
     rho = state.rho
     if candidates <= MAX_RANKED:
         keys = _ranked_keys()
         slots = _ranked_slots()
     else:
-        t = numba.get_thread_id()
-        keys = state.keys[t]
-        slots = state.slots[t]
+        keys = state.keys[0]
+        slots = state.slots[0]
     n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
     if n < 0:
         return -1
@@ -323,6 +323,13 @@ class DNS(Sampler):
             return {"candidates": IntRange(int(h), min(MAX_RANKED, max(64, 2 * int(h))),
                                            log=True)}
         return super().space()
+
+    def worker_state(self, state, worker):
+        """``state`` with thread ``worker``'s own scratch rows (as row 0)."""
+        if state.keys.shape[1] == 0:
+            return state
+        return state._replace(keys=state.keys[worker:worker + 1],
+                              slots=state.slots[worker:worker + 1])
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         m = self.candidates

@@ -33,7 +33,8 @@ from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implem
                    draw_non_positive, pair_weight, positives_arrays, positives_of, state_kernel)
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
-#: each thread, every STRIDE-th entry (one cache line per thread)
+#: each training thread, every STRIDE-th entry (one cache line per thread);
+#: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``
 WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights"])
 WARPState.weighs = True  # read by the generic pair_weight: this state brings its own
 
@@ -84,12 +85,12 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
 
 @implements(draw, WARPState)
 def _draw_warp(state, pos, u, i, U, V, rng):
-    return warp_negative(state, numba.get_thread_id() * STRIDE, pos, u, i, U, V, rng)
+    return warp_negative(state, 0, pos, u, i, U, V, rng)
 
 
 @implements(pair_weight, WARPState)
 def _pair_weight_warp(state, u, i, j):
-    return state.weights[numba.get_thread_id() * STRIDE]
+    return state.weights[0]
 
 
 @state_kernel()
@@ -130,6 +131,10 @@ class WARP(Sampler):
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         return WARPState(*self._warp_fields(train))
+
+    def worker_state(self, state, worker):
+        """``state`` with thread ``worker``'s own line of ``weights``."""
+        return state._replace(weights=state.weights[worker * STRIDE:(worker + 1) * STRIDE])
 
     def _warp_fields(self, train):
         """(margin, max_draws, harmonic numbers, per-thread weights), checked."""
