@@ -31,7 +31,7 @@ _LAZY = {
     "CCL": (".models", "CCL"),
     "load_model": (".models", "load_model"),
     "tune": (".tuning", "tune"),
-    "warmup": (".warmup", "warmup"),
+    "warmup": (".compilation", "warmup"),
     "baselines": (".baselines", None),
     "search_space": (".search_space", None),
 }

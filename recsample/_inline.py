@@ -30,6 +30,23 @@ def inline_overload(func):
                                       True, "always")
 
         class Template(base):
+            _typed = {}
+
+            def generic(self, args, kws):
+                # type inference asks again for every call site each time it
+                # revisits one; the answer for the same argument types does not
+                # change, and each asking re-ran the implementation's untyped
+                # passes and type inference (and copied its IR)
+                key = (self.context, tuple(args), tuple(kws.items()))
+                try:
+                    return self._typed[key]
+                except KeyError:
+                    pass
+                except TypeError:          # an unhashable type: just type it
+                    return super().generic(args, kws)
+                sig = self._typed[key] = super().generic(args, kws)
+                return sig
+
             def _get_jit_decorator(self):
                 jitter = super()._get_jit_decorator()
 

@@ -819,7 +819,7 @@ def _prepare_out(out) -> Path:
 
 
 def cmd_warmup(args) -> int:
-    from .warmup import builtin_pairs, parse_pair, warmup
+    from .compilation import builtin_pairs, parse_pair, warmup
     if args.list:
         print("\n".join(builtin_pairs()))
         return 0

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._compile import compile_notice
+from ..compilation import compile_notice
 from .._intrinsics import prefetch_row
 from .._rng import frame_stream, next_int
 from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
@@ -146,7 +146,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
     (``Sampler.worker_state``); by default every thread shares ``state``.
     The kernel is compiled (or loaded from the disk cache) in this thread
     first; a real compilation says so on standard error, naming ``label``
-    (see :mod:`recsample._compile`).
+    (see :mod:`recsample.compilation`).
     """
     own = type(state).__module__.startswith("recsample.")
     kernel = run_block_list.cached if own else run_block_list.fresh

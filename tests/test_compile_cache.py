@@ -1,0 +1,130 @@
+"""The compiled training loop: said when it compiles, kept where it can be,
+compiled ahead by ``warmup``."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import recsample as rs
+from recsample.compilation import builtin_pairs, parse_pair
+
+PACKAGE = Path(rs.__file__).resolve().parent
+
+FIT = r"""
+import sys, numpy as np, scipy.sparse as sp
+import recsample as rs
+from recsample.models import _train
+m = sp.random(40, 30, density=0.15, random_state=0, format="csr", dtype=np.float32)
+m.data[:] = 1
+rs.BPR(factors=4, epochs=1, n_threads=1).fit(m, progress=False)
+s = _train.run_block_list.cached.stats
+print("misses", sum(s.cache_misses.values()), "hits", sum(s.cache_hits.values()))
+"""
+
+
+def _run(code, env, cwd, read_only=None):
+    """Run ``code`` in a fresh interpreter; with ``read_only`` (a folder), in
+    a private mount namespace where that folder is mounted read-only (as root,
+    for whom file modes alone do not stop a write)."""
+    cmd = [sys.executable, "-c", code]
+    if read_only is not None:
+        cmd = ["unshare", "-m", "sh", "-c",
+               'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"',
+               str(read_only), *cmd]
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def _can_mount_read_only(folder):
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" "$0" && '
+                            'mount -o remount,ro,bind "$0" && ! touch "$0/probe"', str(folder)],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+def test_a_read_only_install_caches_in_the_users_folder_and_says_so_once(tmp_path):
+    """A non-editable install copies the package into site-packages; with that
+    folder read-only, numba keeps the compiled loop in the user's cache folder
+    (~/.cache/numba), the first process says it compiles and where, and a
+    second process loads it without compiling or saying anything."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(PACKAGE, site / "recsample",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
+    home = tmp_path / "home"
+    home.mkdir()
+    read_only = None
+    if os.geteuid() == 0:
+        if shutil.which("unshare") is None or not _can_mount_read_only(site):
+            pytest.skip("running as root without a private read-only mount (unshare -m), so "
+                        "a read-only site-packages cannot be made")
+        read_only = site
+    else:
+        for root, dirs, files in os.walk(site):
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o444)
+            os.chmod(root, 0o555)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "RECSAMPLE_COMPILE_NOTICE")}
+    env.update(HOME=str(home), PYTHONPATH=str(site))
+    try:
+        first = _run(FIT, env, tmp_path, read_only)
+        assert first.returncode == 0, first.stderr
+        user_cache = home / ".cache" / "numba"
+        assert "misses 1 hits 0" in first.stdout
+        assert "compiling the training loop for BPR with sampler Uniform once" in first.stderr
+        assert str(user_cache) in first.stderr
+        assert list(user_cache.rglob("*.nbc")), "nothing was cached in the user's folder"
+        assert not list(site.rglob("*.nbc")), "the read-only install was written to"
+        second = _run(FIT, env, tmp_path, read_only)
+        assert second.returncode == 0, second.stderr
+        assert "misses 0 hits 1" in second.stdout
+        assert "compiling" not in second.stderr
+    finally:
+        for root, dirs, _ in os.walk(site):
+            os.chmod(root, 0o755)
+
+
+def test_warmup_compiles_ahead_so_a_fit_loads(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    warm = _run("import recsample as rs; print(rs.warmup(['bpr+uniform'], jobs=1, "
+                "progress=False))", env, tmp_path)
+    assert warm.returncode == 0, warm.stderr
+    assert "bpr+uniform" in warm.stdout
+    fit = _run(FIT, env, tmp_path)
+    assert fit.returncode == 0, fit.stderr
+    assert "misses 0 hits 1" in fit.stdout
+    assert "compiling" not in fit.stderr
+
+
+def test_pairs_are_named_model_plus_sampler():
+    assert parse_pair("BPR+DNS") == ("bpr", "dns")
+    assert parse_pair("evaluate") == ("evaluate", None)
+    with pytest.raises(ValueError, match="model one of"):
+        parse_pair("bpr-dns")
+    with pytest.raises(ValueError, match="sampler one of"):
+        parse_pair("bpr+hardest")
+    with pytest.raises(ValueError, match="refuses sampler 'kos'"):
+        parse_pair("softmax+kos")
+    pairs = builtin_pairs()
+    assert len(pairs) == len(set(pairs))
+    for name in pairs:
+        parse_pair(name)
+    assert {"bpr+uniform", "softmax+dns", "ccl+popularity", "nbpo+nbpo"} <= set(pairs)
+    assert "softmax+kos" not in pairs
+
+
+def test_warmup_refuses_a_bad_pair_before_any_work():
+    with pytest.raises(ValueError, match="bpr\\+nope"):
+        rs.warmup(["bpr+uniform", "bpr+nope"])
+    with pytest.raises(ValueError, match="jobs must be"):
+        rs.warmup(["bpr+uniform"], jobs=0)
+
+
+def test_cli_warmup_lists_and_refuses(capsys):
+    from recsample.cli import main
+    assert main(["warmup", "--list"]) == 0
+    assert "bpr+uniform" in capsys.readouterr().out.split()
+    assert main(["warmup", "bpr+nope"]) == 2
+    assert "sampler one of" in capsys.readouterr().err
