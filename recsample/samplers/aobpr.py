@@ -196,7 +196,7 @@ def rebuild_orderings(V, order, spread):
     The columns are copied out of V in tiles, their float32 values mapped to
     unsigned integers that sort the other way round, and radix-sorted
     (:func:`_radix_order`). The refreshes are most of what AOBPR costs
-    beyond uniform sampling; README gives the measured times."""
+    beyond uniform sampling; docs/performance.md gives the measured times."""
     n_items = V.shape[0]
     width = min(V.shape[1], order.shape[0])
     spread[width:] = 0.0

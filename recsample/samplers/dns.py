@@ -292,6 +292,8 @@ class DNS(Sampler):
         x_ui)), tau = sqrt(Var(Z) / (2 rho)); needs candidates >= 2 and the
         positive i (the trainers pass it). Larger rho is harder.
 
+    Notes
+    -----
     ``temperature``, ``hardest`` > 1 and ``rho`` are three ways of softening
     the argmax: give at most one.
     """

@@ -113,6 +113,8 @@ class KOS(WARP):
     max_draws, margin
         As for :class:`WARP`.
 
+    Notes
+    -----
     The rank weights reach L(n_neg) (about 9.7 on movielens-small), so, as
     with WARP, BPR wants a smaller learning rate than with uniform sampling.
     """

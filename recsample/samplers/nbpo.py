@@ -6,7 +6,8 @@ second factorisation gamma_uj = P_u . Q_j gives sigma(gamma_uj), the
 probability that a truly positive item was left unvoted (the label flip).
 Negatives are drawn uniformly; what changes is how each pair is weighted and
 that P, Q are learned in the same loop. Per positive i and each negative j,
-the ascent directions are the authors' (see DESIGN.md):
+the ascent directions are the authors' (their ``_NBPO.py``; docs/reproduce_nbpo.md
+lists what was taken from their code and where):
 
     d/dx_ui     =  sigma(-gamma_ui) * sigma(-x_ui)
     d/dgamma_ui = -sigma(gamma_ui)  * sigma(x_ui)

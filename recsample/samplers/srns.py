@@ -235,6 +235,8 @@ class SRNS(Sampler):
     temperature : float
         Of the softmax that resamples the memory by score.
 
+    Notes
+    -----
     The defaults (memory 20, as the released code; fresh 2, subset 3) were
     the best of a few settings tried with BPR on movielens-small, not tuned.
     """
