@@ -13,7 +13,7 @@ high-level function per metric. Full definitions: docs/metrics.md.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = ["precision", "recall", "f1", "ndcg", "average_precision", "reciprocal_rank",
            "hit_rate", "per_user_metrics", "RANK_METRICS"]
@@ -106,10 +106,12 @@ def _metric_u(code, hits, n_rel, k):
 
 
 # ------------------------------------------------------- loop over the users
-@njit(cache=True, parallel=True)
-def _per_user_parallel(hits, n_rel, ks, codes):
+@njit(cache=True)
+def _per_user(hits, n_rel, ks, codes):
+    # one thread: a few operations per user and list position, a fraction of
+    # the ranking pass's time, and a parallel loop costs seconds to compile
     out = np.empty((codes.shape[0], ks.shape[0], hits.shape[0]), dtype=np.float64)
-    for u in prange(hits.shape[0]):
+    for u in range(hits.shape[0]):
         for c in range(codes.shape[0]):
             for j in range(ks.shape[0]):
                 out[c, j, u] = _metric_u(codes[c], hits[u], n_rel[u], ks[j])
@@ -138,7 +140,7 @@ def per_user_metrics(hits, n_rel, ks, metrics):
     hits, n_rel = _check_inputs(hits, n_rel)
     codes = np.array([RANK_METRICS.index(m) for m in metrics], dtype=np.int64)
     ks = np.asarray(ks, dtype=np.int64)
-    return _per_user_parallel(hits, n_rel, ks, codes)
+    return _per_user(hits, n_rel, ks, codes)
 
 
 def _one(code, hits, n_rel, k):

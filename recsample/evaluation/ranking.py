@@ -6,9 +6,14 @@ once more for the pair counts, while it is still in cache.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from .._threads import run_all, shares, threads
 from .topk import select_row
+
+#: rows are cut into this many shares per thread, so that a thread whose rows
+#: are quicker (fewer training items, no AUC pairs) takes another share
+_SHARES_PER_THREAD = 4
 
 
 @njit(cache=True)
@@ -73,19 +78,47 @@ def _rank_row(row, u, tr_indptr, tr_indices, rel_indptr, rel_indices, k, want_au
         out_auc[r] = auc_row(row, excluded, relevant)
 
 
-@njit(cache=True, parallel=True)
-def rank_block(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
-               want_auc, out_items, out_hits, out_auc):
-    """For each row r of ``scores`` (user ``users[r]``): its top-k list without
-    training items into ``out_items[r]``, 1/0 relevance of each listed item
-    into ``out_hits[r]``, and its AUC into ``out_auc[r]`` if ``want_auc``."""
-    for r in prange(scores.shape[0]):
-        top_scores = np.empty(k, dtype=scores.dtype)
+@njit(cache=True, nogil=True)
+def _rank_rows(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k, want_auc,
+               lo, hi, out_items, out_hits, out_auc):
+    top_scores = np.empty(k, dtype=scores.dtype)
+    for r in range(lo, hi):
         _rank_row(scores[r], users[r], tr_indptr, tr_indices, rel_indptr, rel_indices, k,
                   want_auc, top_scores, out_items, out_hits, out_auc, r)
 
 
-@njit(cache=True, parallel=True)
+def rank_block(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+               want_auc, out_items, out_hits, out_auc):
+    """For each row r of ``scores`` (user ``users[r]``): its top-k list without
+    training items into ``out_items[r]``, 1/0 relevance of each listed item
+    into ``out_hits[r]``, and its AUC into ``out_auc[r]`` if ``want_auc``.
+    Rows are shared out over the threads of :mod:`recsample._threads`."""
+    n = scores.shape[0]
+    run_all([(_rank_rows, (scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+                           want_auc, lo, hi, out_items, out_hits, out_auc))
+             for lo, hi in shares(n, _SHARES_PER_THREAD * threads())])
+
+
+@njit(cache=True, nogil=True)
+def _rank_factor_blocks(U, Vt, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+                        want_auc, sub, b_lo, b_hi, out_items, out_hits, out_auc):
+    n = users.shape[0]
+    for b in range(b_lo, b_hi):
+        lo = b * sub
+        hi = min(lo + sub, n)
+        A = np.empty((hi - lo, U.shape[1]), dtype=U.dtype)
+        for r in range(lo, hi):
+            # element by element: a row assignment compiles numba's shape
+            # check and its error message, 2.6 s of a cold first evaluation
+            for f in range(U.shape[1]):
+                A[r - lo, f] = U[users[r], f]
+        S = np.dot(A, Vt)
+        top_scores = np.empty(k, dtype=S.dtype)
+        for r in range(lo, hi):
+            _rank_row(S[r - lo], users[r], tr_indptr, tr_indices, rel_indptr, rel_indices, k,
+                      want_auc, top_scores, out_items, out_hits, out_auc, r)
+
+
 def rank_factors(U, Vt, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k, want_auc,
                  sub, out_items, out_hits, out_auc):
     """rank_block for a factor model, with the scores computed inside.
@@ -95,17 +128,10 @@ def rank_factors(U, Vt, users, tr_indptr, tr_indices, rel_indptr, rel_indices, k
     ranks them while the buffer is still in cache. Against a multi-threaded
     product of large blocks followed by a separate ranking pass this saves a
     round trip of every score through main memory and the hand-over between
-    the BLAS and Numba thread pools. Callers limit BLAS to one thread.
+    the BLAS and the ranking threads. Callers limit BLAS to one thread.
     """
-    n = users.shape[0]
-    for b in prange((n + sub - 1) // sub):
-        lo = b * sub
-        hi = min(lo + sub, n)
-        A = np.empty((hi - lo, U.shape[1]), dtype=U.dtype)
-        for r in range(lo, hi):
-            A[r - lo] = U[users[r]]
-        S = np.dot(A, Vt)
-        top_scores = np.empty(k, dtype=S.dtype)
-        for r in range(lo, hi):
-            _rank_row(S[r - lo], users[r], tr_indptr, tr_indices, rel_indptr, rel_indices, k,
-                      want_auc, top_scores, out_items, out_hits, out_auc, r)
+    n_sub = (users.shape[0] + sub - 1) // sub
+    run_all([(_rank_factor_blocks, (U, Vt, users, tr_indptr, tr_indices, rel_indptr,
+                                    rel_indices, k, want_auc, sub, lo, hi, out_items, out_hits,
+                                    out_auc))
+             for lo, hi in shares(n_sub, _SHARES_PER_THREAD * threads())])

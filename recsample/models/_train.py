@@ -20,14 +20,12 @@ each block; for group losses the order is built user by user
 The item bias lives in the last column of V with a constant 1 in the last
 column of U, so U @ V.T is the model's score.
 """
-from concurrent.futures import ThreadPoolExecutor, wait
-
-import numba
 import numpy as np
 from numba import njit
 
 from ..compilation import compile_notice
 from .._intrinsics import prefetch_row
+from .._threads import run_all, shares, threads
 from .._rng import frame_stream, next_int
 from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
 from ..losses.base import group_unit, new_scratch
@@ -116,30 +114,13 @@ def run_block_list(state, loss, pos, order, blocks, block_size, U, V, opt, hp, g
         out[blk, 3] = skipped
 
 
-_POOL = None
-
-
-def _pool():
-    """The threads that run the blocks (as many as numba may use), made once."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS,
-                                   thread_name_prefix="recsample-train")
-    return _POOL
-
-
 def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group_size, shuffle,
                seed, epoch, out, worker_states=None, label=None):
     """Train the listed blocks on ``numba.get_num_threads()`` threads
     (Hogwild), each thread taking a contiguous share of ``blocks`` in order,
     as a static ``prange`` schedule would; with one thread, in this thread.
-
-    The loop runs in a pool of Python threads rather than numba's ``prange``:
-    a kernel with a parallel loop is compiled twice over (numba's parallel
-    passes, then the loop's body again as a function of its own, which links
-    and re-optimises everything the body inlines), and that was 40% of a
-    cold first fit (BPR + uniform on movielens-small; see CHANGELOG). The
-    kernel releases the GIL, so the threads run at once.
+    The threads are :mod:`recsample._threads`' pool rather than a ``prange``
+    loop, which cost the cold compilation 40% more (see that module).
 
     ``worker_states`` (a function of the worker's index) gives each thread
     the state it draws with, for samplers that keep scratch per thread
@@ -154,21 +135,12 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
             block_size, U, V, opt, hp, group_size, shuffle, seed, epoch, out]
     with compile_notice(label or "the training loop", kernel):
         kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
-    threads = max(1, min(numba.get_num_threads(), blocks.shape[0]))
-    if threads == 1:
-        kernel(*args)
-        return
-    futures = []
-    for w, share in enumerate(np.array_split(blocks, threads)):
+    calls = []
+    for w, (lo, hi) in enumerate(shares(blocks.shape[0], threads())):
         args[0] = state if worker_states is None else worker_states(w)
-        args[4] = share
-        futures.append(_pool().submit(kernel, *args))
-    try:
-        for f in futures:
-            f.result()
-    finally:
-        # interrupted while waiting: let every share finish writing first
-        wait(futures)
+        args[4] = blocks[lo:hi]
+        calls.append((kernel, tuple(args)))
+    run_all(calls)
 
 
 @njit(cache=True)
