@@ -14,7 +14,9 @@ Recommendation", KDD 2020). Prefer full ranking when it is affordable.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import run_all, shares, threads
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -51,17 +53,26 @@ def _union_sorted(a, b):
     return out
 
 
-@njit(cache=True, parallel=True)
 def sampled_ranks_block(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices,
                         n_negatives, seed, offsets, out_rank, out_auc, out_drawn):
     """Rank of every relevant item of the block's users among its drawn items.
 
     Results for row r go to positions offsets[r]..offsets[r+1]-1 of the out
     arrays, in the order of the user's relevant items. The draws depend only
-    on (seed, user), not on blocks or threads.
+    on (seed, user), not on blocks or threads (rows are shared out over the
+    threads of :mod:`recsample._threads`).
     """
+    run_all([(_sampled_ranks_rows, (scores, users, tr_indptr, tr_indices, rel_indptr,
+                                    rel_indices, n_negatives, seed, offsets, out_rank, out_auc,
+                                    out_drawn, lo, hi))
+             for lo, hi in shares(scores.shape[0], 4 * threads())])
+
+
+@njit(cache=True, nogil=True)
+def _sampled_ranks_rows(scores, users, tr_indptr, tr_indices, rel_indptr, rel_indices,
+                        n_negatives, seed, offsets, out_rank, out_auc, out_drawn, lo, hi):
     n_items = scores.shape[1]
-    for r in prange(scores.shape[0]):
+    for r in range(lo, hi):
         u = users[r]
         row = scores[r]
         relevant = rel_indices[rel_indptr[u]:rel_indptr[u + 1]]
