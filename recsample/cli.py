@@ -205,7 +205,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
         "Train each sampler with each model on a per-user random holdout per seed,\n"
         "evaluate with full ranking, and print mean ± 95%% CI over seeds per metric\n"
         "(best marked *). Writes OUT/compare-DATASET.csv (tidy rows, one finished run\n"
-        "at a time, so re-running resumes) and OUT/compare-DATASET.png.\n\n"
+        "at a time, so re-running resumes) and OUT/compare-DATASET.png (the plot needs\n"
+        "matplotlib: pip install \"recsample[plot]\"; without it the rest is written).\n\n"
         "Defaults: each model's own factors, epochs, learning rate and regularization\n"
         "(BPR: 64 factors, 35 epochs; the default grid of 4 samplers x 3 seeds on\n"
         "movielens-small takes under a minute on 2 cores); the NBPO sampler with\n"
@@ -569,7 +570,19 @@ def cmd_evaluate(args) -> int:
 
 
 # ------------------------------------------------------------------ tune
+def _require_extra(module, extra, what):
+    """``module``, or a usage error naming the extra that installs it: the
+    commands check their optional dependencies before loading data or
+    training, so a missing one costs nothing and shows no traceback."""
+    from ._optional import MissingDependency, require
+    try:
+        return require(module, extra, what)
+    except MissingDependency as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_tune(args) -> int:
+    _require_extra("optuna", "tune", "tuning")
     dataset = _check_dataset(args.dataset)
     _check_name("model", args.model, list(MODEL_NAMES + BASELINE_NAMES), "--model")
     if args.sampler is not None:
@@ -834,6 +847,10 @@ def cmd_warmup(args) -> int:
 
 def cmd_compare(args) -> int:
     settings = _compare_settings(args)
+    if settings["tune"] is not None:
+        _require_extra("optuna", "tune", "--tune")
+    if settings["backend"] == "ray":
+        _require_extra("ray", "ray", "--backend ray")
     folder = _prepare_out(settings["out"])
     quiet = bool(settings["quiet"])
     from . import experiments
@@ -846,11 +863,6 @@ def cmd_compare(args) -> int:
         raise UsageError(str(exc)) from None
     stem = f"compare-{settings['dataset']}"
     csv_path, png_path = folder / f"{stem}.csv", folder / f"{stem}.png"
-    if settings["backend"] == "ray":
-        try:
-            import ray  # noqa: F401  (checked before loading data and training)
-        except ImportError:
-            raise UsageError('--backend ray needs Ray: pip install "recsample[ray]"') from None
     data = _load(settings["dataset"], settings["path"])
     tuned = settings["tune"] is not None
     extra = _tuned_configs([], settings["baselines"])   # the baselines
@@ -903,8 +915,16 @@ def cmd_compare(args) -> int:
     if used:
         print(used)
     print(_paired_lines(df, settings))
-    experiments.plot_summary(summary, png_path, title=_plot_title(settings, summary))
-    print(f"\nrows: {csv_path}\nplot: {png_path}")
+    from ._optional import MissingDependency, require
+    try:
+        require("matplotlib", "plot", "the plot")
+    except MissingDependency as exc:
+        # the table and the rows are the results; the plot only shows them
+        print(f"recsample compare: no plot written: {exc}", file=sys.stderr)
+        print(f"\nrows: {csv_path}")
+    else:
+        experiments.plot_summary(summary, png_path, title=_plot_title(settings, summary))
+        print(f"\nrows: {csv_path}\nplot: {png_path}")
     if failed:
         print(f"recsample compare: {len(failed)} runs failed (not written; run the same "
               "command again to retry them)", file=sys.stderr)

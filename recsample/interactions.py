@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Interactions"]
+__all__ = ["Interactions", "as_csr"]
 
 
 def _as_index(ids, name: str) -> pd.Index:
@@ -84,9 +84,10 @@ class Interactions:
         else:
             # count duplicates here: scipy's conversion to CSR sums them unseen
             m = sp.coo_matrix(matrix, dtype=np.float32)
-        if m.data.size and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
-            raise ValueError("matrix values (weights) must be finite and non-negative "
-                             "(and fit in float32)")
+        bad = _bad_values(m.data)
+        if bad:
+            raise ValueError(f"matrix has {bad}; matrix values (weights) must be "
+                             "finite and non-negative (and fit in float32)")
         if timestamps is not None:
             timestamps = np.asarray(timestamps)
             if not (m.format == "csr" and m.has_canonical_format
@@ -143,9 +144,15 @@ class Interactions:
                 raise ValueError(f"{arg} column {col!r} has {int((s < 0).sum())} negative ids")
         if weight is not None:
             w = pd.to_numeric(df[weight], errors="coerce")
-            if w.isna().any() or not np.isfinite(w.to_numpy(dtype=float)).all():
-                raise ValueError(f"weight column {weight!r} has missing, infinite or "
-                                 "non-numeric values")
+            n_missing = int(w.isna().sum())
+            n_inf = int(np.isinf(w.to_numpy(dtype=float)).sum())
+            if n_missing or n_inf:
+                found = " and ".join(f"{n:,} {what}" for n, what in
+                                     ((n_missing, "missing or non-numeric"), (n_inf, "infinite"))
+                                     if n)
+                raise ValueError(f"weight column {weight!r} has {found} value"
+                                 f"{'s' * (n_missing + n_inf != 1)}; weights must be finite "
+                                 "numbers >= 0")
             if (w < 0).any():
                 raise ValueError(f"weight column {weight!r} has {int((w < 0).sum())} "
                                  "negative values; weights must be >= 0")
@@ -347,6 +354,89 @@ class Interactions:
 
     def __len__(self) -> int:
         return self.nnz
+
+
+def as_csr(data, name: str, shape=None) -> sp.csr_matrix:
+    """The canonical CSR matrix (sorted indices, no duplicates, no stored
+    zeros) behind an Interactions or a scipy sparse matrix.
+
+    Trainers, samplers and metrics read every stored entry as a positive,
+    whatever its value, so a raw matrix is checked here once for all of
+    them: NaN, infinite or negative values are refused, and explicit zeros
+    are dropped (a stored 0 is "no interaction" in scipy's convention, as in
+    :meth:`Interactions.from_csr`). An Interactions was checked when it was
+    built and is taken as it is. The input is never modified; a copy is made
+    only when something has to change.
+
+    Parameters
+    ----------
+    data : Interactions or scipy.sparse matrix
+        Users x items.
+    name : str
+        The argument ``data`` was passed as, for the error messages.
+    shape : tuple of int, optional
+        (n_users, n_items) the matrix must have.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+
+    Raises
+    ------
+    TypeError
+        ``data`` is neither, or its values are not real numbers.
+    ValueError
+        Wrong shape, or NaN, infinite or negative values (counted in the message).
+    """
+    raw = not isinstance(data, Interactions)
+    if not raw:
+        m = data.matrix
+    elif sp.issparse(data):
+        m = data if sp.isspmatrix_csr(data) else sp.csr_matrix(data)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"{name} has values of dtype {m.dtype}; expected real numbers "
+                            "(interaction weights)")
+        bad = _bad_values(m.data)
+        if bad:
+            raise ValueError(f"{name} has {bad}; interaction values (weights) must be finite "
+                             "and non-negative")
+    else:
+        raise TypeError(f"{name} must be an Interactions or a scipy.sparse matrix, "
+                        f"got {type(data).__name__}")
+    if shape is not None and tuple(m.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(m.shape)} but the model scores "
+                         f"{shape[0]:,} users x {shape[1]:,} items")
+    copied = False
+    if not m.has_canonical_format:
+        m = m.copy()
+        copied = True
+        m.sum_duplicates()   # sorts the indices too
+    if raw and m.nnz and not m.data.all():
+        if not copied:
+            m = m.copy()
+        m.eliminate_zeros()
+    return m
+
+
+def _bad_values(values) -> str:
+    """How many of ``values`` are NaN, infinite or negative, as text ("2 NaN
+    and 1 negative values"); empty when none is."""
+    if values.size == 0 or values.dtype.kind in "bu":
+        return ""
+    low, high = values.min(), values.max()
+    if low >= 0 and high < np.inf:      # the common case: two passes, no temporaries
+        return ""
+    counts = [(0, "NaN"), (0, "infinite"), (int(np.count_nonzero(values < 0)), "negative")]
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        n_nan = int(np.count_nonzero(np.isnan(values)))
+        n_inf = values.size - int(np.count_nonzero(finite)) - n_nan
+        counts = [(n_nan, "NaN"), (n_inf, "infinite"),
+                  (int(np.count_nonzero((values < 0) & finite)), "negative")]
+    parts = [f"{n:,} {what}" for n, what in counts if n]
+    total = sum(n for n, _ in counts)
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{text} value{'s' * (total != 1)}"
 
 
 def _timestamps_column(s: pd.Series, col: str) -> np.ndarray:

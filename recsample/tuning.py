@@ -36,6 +36,12 @@ _DONE_STATES = ("COMPLETE", "PRUNED")
 _RANK_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1")
 
 
+def _optuna():
+    """optuna, or an ImportError naming the extra that installs it."""
+    from ._optional import require
+    return require("optuna", "tune", "rs.tune")
+
+
 def _classes() -> dict:
     from .baselines import BASELINES
     from .models import MODELS
@@ -254,7 +260,7 @@ def tune(model="bpr", sampler=None, *, train, valid=None, trials=30, timeout=Non
     TuneResult
         ``.params`` (with ``epochs``), ``.value``, ``.study``, ``.trials``.
     """
-    import optuna
+    optuna = _optuna()   # before any work: without it nothing below can run
     cls, base = resolve_model(model)
     trials = _check_int("trials", trials, 1)
     if timeout is not None:
@@ -336,11 +342,13 @@ def _validation(train, valid, valid_fraction, seed):
     if not isinstance(train, Interactions) and not sp.issparse(train):
         raise TypeError(f"train must be an Interactions or a scipy.sparse matrix, got "
                         f"{type(train).__name__}")
+    # checked here, before any trial, and under the caller's argument names
+    train_shape = as_csr(train, "train").shape
     if valid is not None:
         shape = as_csr(valid, "valid").shape
-        if shape != as_csr(train, "train").shape:
-            raise ValueError(f"valid has shape {shape}, train has "
-                             f"{as_csr(train, 'train').shape}: they must share one index space")
+        if shape != train_shape:
+            raise ValueError(f"valid has shape {shape}, train has {train_shape}: they must "
+                             "share one index space")
         return train, valid
     from .split import random_holdout
     data = train if isinstance(train, Interactions) else Interactions.from_csr(train)
@@ -363,7 +371,7 @@ def _check_identity(study, identity, url, name):
 
 
 def _n_done(study) -> int:
-    import optuna
+    optuna = _optuna()
     states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
     return len(study.get_trials(deepcopy=False, states=states))
 
@@ -399,7 +407,7 @@ class _Objective:
         return model_params
 
     def __call__(self, trial):
-        import optuna
+        optuna = _optuna()
         values = {k: r.suggest(trial, k) for k, r in self.ranges.items()}
         params = self.build(values)
         t0 = time.perf_counter()
@@ -440,8 +448,8 @@ def _score(model, train, valid, metric, cutoff):
 
 
 def _optimize(study, job, trials, remaining, timeout, progress, stream, metric, name):
-    from optuna.study import MaxTrialsCallback
-    import optuna
+    optuna = _optuna()
+    MaxTrialsCallback = optuna.study.MaxTrialsCallback
     from ._progress import Progress
     states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
     bar = Progress(trials, f"tune {name}", unit="trial", enabled=progress is not False,
@@ -479,8 +487,8 @@ def _worker(job, url, name, trials, share, timeout, seed):
     """Body of one worker process of ``n_jobs``: its own TPE stream, the
     shared study, and its own share of the remaining trials (so the total is
     exact; the cap on the study's count guards against other processes)."""
-    import optuna
-    from optuna.study import MaxTrialsCallback
+    optuna = _optuna()
+    MaxTrialsCallback = optuna.study.MaxTrialsCallback
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=name, storage=url,
                               sampler=optuna.samplers.TPESampler(seed=seed))
@@ -507,7 +515,7 @@ def _optimize_processes(job, url, name, trials, timeout, n_jobs, seed, done):
 
 
 def _result(study, cls, base, sampler, fixed, metric, n_threads):
-    import optuna
+    optuna = _optuna()
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     frame = _trials_frame(study)
     if not complete:

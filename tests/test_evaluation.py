@@ -232,12 +232,14 @@ def test_topk_matches_full_stable_sort(seed, n_users, n_items, k, density):
     exclude = sp.random(n_users, n_items, density=density, format="csr", random_state=seed)
     items, scores = topk(U, V, None, k, exclude=exclude)
     S = U @ V.T
+    width = min(k, n_items)    # a longer list is clamped to the number of items
+    assert items.shape == scores.shape == (n_users, width)
     for u in range(n_users):
         banned = set(exclude[u].indices.tolist())
         ranked = [j for j in np.argsort(-S[u], kind="stable") if j not in banned][:k]
-        want_items = np.full(k, -1)
+        want_items = np.full(width, -1)
         want_items[:len(ranked)] = ranked
-        want_scores = np.full(k, -np.inf, np.float32)
+        want_scores = np.full(width, -np.inf, np.float32)
         want_scores[:len(ranked)] = S[u, ranked]
         np.testing.assert_array_equal(items[u], want_items)
         np.testing.assert_array_equal(scores[u], want_scores)
@@ -257,9 +259,9 @@ def test_topk_pads_with_minus_one_and_minus_inf():
     U = np.ones((1, 1), np.float32)
     V = np.arange(3, dtype=np.float32)[:, None]
     exclude = sp.csr_matrix(([1.0], ([0], [2])), shape=(1, 3))
-    items, scores = topk(U, V, [0], 4, exclude=exclude)
-    np.testing.assert_array_equal(items[0], [1, 0, -1, -1])
-    np.testing.assert_array_equal(scores[0], [1, 0, -np.inf, -np.inf])
+    items, scores = topk(U, V, [0], 4, exclude=exclude)   # k is clamped to the 3 items
+    np.testing.assert_array_equal(items[0], [1, 0, -1])
+    np.testing.assert_array_equal(scores[0], [1, 0, -np.inf])
 
 
 def test_topk_rejects_non_finite_factors():

@@ -51,23 +51,28 @@ class Baseline(Params):
 
     def recommend(self, users, k=10, exclude=None, block=1024):
         """Top-``k`` items per user, best first: (items, scores) of shape
-        (len(users), k), as ``FactorModel.recommend``; ``exclude`` removes
-        items (usually the training data); short rows are padded with -1/-inf."""
+        (len(users), min(k, n_items)), as ``FactorModel.recommend``: a ``k``
+        above the number of items is taken as that number (a longer list
+        could only be padding); ``exclude`` removes items (usually the
+        training data; a raw matrix with NaN, infinite or negative values is
+        refused, its stored zeros exclude nothing); short rows are padded
+        with -1/-inf."""
         from ..evaluation.topk import topk_scores
         self._require_fitted()
         users = check_users(users, self.n_users_)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        k = min(int(k), self.n_items_)
         if exclude is not None:
             exclude = as_csr(exclude, "exclude")
             if exclude.shape != (self.n_users_, self.n_items_):
                 raise ValueError(f"exclude has shape {exclude.shape}, the model has "
                                  f"{(self.n_users_, self.n_items_)}")
-        items = np.empty((len(users), int(k)), dtype=np.int64)
-        scores = np.empty((len(users), int(k)), dtype=np.float32)
+        items = np.empty((len(users), k), dtype=np.int64)
+        scores = np.empty((len(users), k), dtype=np.float32)
         for start in range(0, len(users), block):
             part = users[start:start + block]
             ex = exclude[part] if exclude is not None else None
-            it, sc = topk_scores(self.score_block(part), int(k), ex)
+            it, sc = topk_scores(self.score_block(part), k, ex)
             items[start:start + len(part)], scores[start:start + len(part)] = it, sc
         return items, scores

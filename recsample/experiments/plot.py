@@ -27,7 +27,8 @@ def plot_summary(summary, path=None, title=None):
     the output of :func:`recsample.experiments.summarize`. Saves a PNG at
     ``path`` when given (Agg backend: no display needed) and returns the
     matplotlib Figure."""
-    import matplotlib
+    from .._optional import require
+    matplotlib = require("matplotlib", "plot", "plot_summary")
     if path is not None:
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -8,13 +8,14 @@ import warnings
 
 import pandas as pd
 
+from .._optional import install_hint, require
 from . import grid
 from .grid import COLUMNS, DEFAULT_METRICS, DEFAULT_TEST_FRACTION, KEY_COLUMNS
 from .store import ResultsFile, _empty, read_results
 
 __all__ = ["run", "RAY_INSTALL_HINT"]
 
-RAY_INSTALL_HINT = 'the Ray backend needs Ray: pip install "recsample[ray]"'
+RAY_INSTALL_HINT = install_hint("ray", "ray", "the Ray backend")
 BACKENDS = ("local", "ray")
 
 
@@ -261,11 +262,7 @@ def _pool_stream(pending, by_name, k, metrics, split, n_jobs, errors):
 
 # ------------------------------------------------------------------ ray
 def _import_ray():
-    try:
-        import ray
-    except ImportError as exc:
-        raise ImportError(RAY_INSTALL_HINT) from exc
-    return ray
+    return require("ray", "ray", "the Ray backend")
 
 
 def _ray_task(r, dataset, k, metrics, split, threads):

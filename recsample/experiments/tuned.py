@@ -111,9 +111,16 @@ def run_tuned(configs, dataset, seeds=3, trials=20, timeout=None, metric="ndcg@1
     must then be reachable from every worker: the default SQLite file is, on
     one machine; on a cluster pass an Optuna database URL as ``storage``.
     """
+    from .._optional import require
     from .._progress import Progress
     from . import grid
 
+    # missing extras are reported before any data set is loaded or run started
+    if trials is not None:
+        require("optuna", "tune", "a tuned comparison")
+    if backend == "ray":
+        from .runner import _import_ray
+        _import_ray()
     data = grid.resolve_datasets(dataset)[0] if not isinstance(dataset, grid.Dataset) \
         else dataset
     seeds = grid.check_seeds(seeds)

@@ -498,31 +498,47 @@ class FactorModel(Params):
         return np.einsum("ij,ij->i", self.user_factors[users], self.item_factors[items])
 
     def recommend(self, users, k=10, exclude=None):
-        """Top-``k`` items for each user, best first: (items, scores), both of
-        shape (len(users), k). ``exclude`` (Interactions or CSR over the same
-        users x items, usually the training data) removes those items; rows
-        with fewer than k items left are padded with -1 / -inf. Ties go to the
-        lower item index."""
+        """Top-``k`` items for each user, best first.
+
+        Parameters
+        ----------
+        users : array-like of int
+            Internal user ids.
+        k : int
+            List length. A ``k`` above the number of items is taken as the
+            number of items: a longer list could only be padding, and its
+            arrays would be allocated for nothing.
+        exclude : Interactions or scipy.sparse matrix, optional
+            Items never returned (usually the training data), over the same
+            users x items. A raw matrix is checked as ``fit`` checks
+            ``train``: NaN, infinite or negative values are refused, stored
+            zeros are no interaction and exclude nothing.
+
+        Returns
+        -------
+        items : int64 array (len(users), min(k, n_items))
+        scores : float32 array (len(users), min(k, n_items))
+            Ties go to the lower item index; rows with fewer items left after
+            ``exclude`` are padded with -1 / -inf.
+        """
         from ..evaluation.topk import topk
         self._require_fitted()
         users = check_users(users, self.n_users)
         k = _check_number("k", k, low=1, integer=True)
-        if exclude is not None:
-            ex = as_csr(exclude, "exclude")
-            if ex.shape != (self.n_users, self.n_items):
-                raise ValueError(f"exclude has shape {ex.shape}, the model has "
-                                 f"{(self.n_users, self.n_items)}")
-            exclude = ex
         return topk(self.user_factors, self.item_factors, users, k, exclude=exclude)
 
     def similar_items(self, items, k=10):
         """The ``k`` items with the most similar factors (cosine, bias column
-        left out), the item itself excluded: (items, similarities)."""
+        left out), the item itself excluded: (items, similarities), each of
+        shape (len(items), min(k, n_items - 1)). A ``k`` above the number of
+        other items is taken as that number (at least 1), rather than
+        padding every row with -1."""
         from ..evaluation.topk import topk
         import scipy.sparse as sp
         self._require_fitted()
         items = check_users(items, self.n_items)
         k = _check_number("k", k, low=1, integer=True)
+        k = min(k, max(1, self.n_items - 1))
         width = self.factors
         F = self.item_factors[:, :width]
         norms = np.linalg.norm(F, axis=1, keepdims=True)

@@ -82,27 +82,88 @@ def _restore(value):
     return value
 
 
+#: what every model file holds besides ``__metadata__``
+_REQUIRED_ARRAYS = ("user_factors", "item_factors")
+#: metadata fields load_model reads, with their JSON types
+_REQUIRED_META = {"class": str, "params": dict, "sampler": dict}
+#: how every .npz (a zip archive) begins; an empty archive has only its end record
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _not_a_model(path, why):
+    return ValueError(f"{path} is not a recsample model file (truncated or foreign): {why}")
+
+
+def _read_arrays(path):
+    """Every array of the archive at ``path``, read in full now, so that a
+    damaged member fails here with the file's name rather than later."""
+    import zipfile
+    import zlib
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    # np.load would read anything else as .npy or as a pickle, and its
+    # message would be about pickles, not about the file
+    if head not in _ZIP_MAGIC:
+        raise _not_a_model(path, "it is not an .npz archive")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise _not_a_model(path, f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_metadata(path, array):
+    try:
+        meta = json.loads(str(array))
+    except ValueError as exc:
+        raise _not_a_model(path, f"its metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise _not_a_model(path, f"its metadata is a JSON {type(meta).__name__}, not an object")
+    return meta
+
+
+def _check_contents(path, meta, arrays):
+    """The fields and arrays this format version promises (a newer version
+    was refused before: it may lay them out otherwise)."""
+    for key, kind in _REQUIRED_META.items():
+        if key not in meta:
+            raise _not_a_model(path, f"its metadata lacks {key!r}")
+        if not isinstance(meta[key], kind):
+            raise _not_a_model(path, f"its metadata field {key!r} is a "
+                               f"{type(meta[key]).__name__}, expected a {kind.__name__}")
+    if not isinstance(meta["sampler"].get("name"), str) \
+            or not isinstance(meta["sampler"].get("params", {}), dict):
+        raise _not_a_model(path, "its metadata field 'sampler' lacks a name or its params")
+    missing = [k for k in _REQUIRED_ARRAYS if k not in arrays]
+    if missing:
+        raise _not_a_model(path, f"it lacks the arrays {missing}")
+
+
 def load_model(path):
-    """Load a model written by ``model.save``. Refuses files from a newer
-    format or of an unknown model class."""
+    """Load a model written by ``model.save``.
+
+    Refuses, with a ValueError naming the file, anything that is not such a
+    file: a truncated or damaged archive, another program's ``.npz`` or
+    ``.npy``, metadata that does not parse, a file from a newer format or of
+    an unknown model class.
+    """
     from . import MODELS
     from ..samplers import SAMPLERS
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{path} is not a recsample model file (.npz): {exc}") from None
+    arrays = _read_arrays(path)
     if "__metadata__" not in arrays:
-        raise ValueError(f"{path} has no recsample metadata; was it written by model.save()?")
-    meta = json.loads(str(arrays.pop("__metadata__")))
-    fmt = meta.get("format_version")
+        raise _not_a_model(path, "it has no recsample metadata; was it written by model.save()?")
+    meta = _read_metadata(path, arrays.pop("__metadata__"))
+    if "format_version" not in meta:
+        raise _not_a_model(path, "its metadata lacks 'format_version'")
+    fmt = meta["format_version"]
     if not isinstance(fmt, int) or fmt > FORMAT_VERSION:
         raise ValueError(f"{path} was written in model format {fmt!r} by recsample "
                          f"{meta.get('recsample_version')}; this recsample ({__version__}) reads "
                          f"format <= {FORMAT_VERSION}: upgrade recsample")
+    _check_contents(path, meta, arrays)
     cls = MODELS.get(meta.get("class"))
     if cls is None:
         raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}; "

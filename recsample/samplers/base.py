@@ -723,20 +723,15 @@ class Sampler:
         return sample_users(state, positives_of(matrix), users, items, U, V, np.uint64(seed))
 
 
-def as_csr(data, name):
-    """The CSR matrix of an Interactions (or a scipy sparse matrix)."""
-    from ..interactions import Interactions
-    import scipy.sparse as sp
-    if isinstance(data, Interactions):
-        return data.matrix
-    if sp.issparse(data):
-        m = sp.csr_matrix(data)
-        if not m.has_canonical_format:
-            m = m.copy()
-            m.sum_duplicates()
-        return m
-    raise TypeError(f"{name} must be an Interactions or a scipy.sparse matrix, "
-                    f"got {type(data).__name__}")
+def as_csr(data, name, shape=None):
+    """The canonical CSR matrix of an Interactions or a scipy sparse matrix,
+    from the one helper every entry point shares
+    (:func:`recsample.interactions.as_csr`): a raw matrix with NaN, infinite
+    or negative values is refused with ``name`` in the message, and its
+    explicit zeros are dropped (a stored 0 is no interaction), so no trainer
+    or sampler reads such an entry as a positive."""
+    from ..interactions import as_csr as canonical_csr
+    return canonical_csr(data, name, shape)
 
 
 def check_users(users, n_users):
