@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -377,6 +378,10 @@ def main(argv=None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     prog = f"recsample {args.command}"
+    if getattr(args, "quiet", None):
+        # quiet means nothing on stderr, the one-line compile notice included
+        # (set in the environment, so worker processes inherit it)
+        os.environ["RECSAMPLE_COMPILE_NOTICE"] = "0"
     try:
         return int(args.handler(args) or 0)
     except UsageError as exc:
@@ -853,6 +858,8 @@ def cmd_compare(args) -> int:
         _require_extra("ray", "ray", "--backend ray")
     folder = _prepare_out(settings["out"])
     quiet = bool(settings["quiet"])
+    if quiet:
+        os.environ["RECSAMPLE_COMPILE_NOTICE"] = "0"
     from . import experiments
     from .experiments.grid import normalize_config
     configs = _compare_configs(settings)
