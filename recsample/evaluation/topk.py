@@ -11,7 +11,9 @@ per user, fed only from the chunks of the row that can hold a top-k item (see
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .._threads import run_all, shares, threads
 
 __all__ = ["topk", "topk_scores", "DEFAULT_MEMORY_BUDGET"]
 
@@ -179,12 +181,20 @@ def select_row(row, excluded, k, out_items, out_scores):
     return count
 
 
-@njit(cache=True, parallel=True)
-def _topk_block(scores, users, ex_indptr, ex_indices, k, out_items, out_scores):
-    for r in prange(scores.shape[0]):
+@njit(cache=True, nogil=True)
+def _topk_rows(scores, users, ex_indptr, ex_indices, k, out_items, out_scores, lo, hi):
+    for r in range(lo, hi):
         u = users[r]
         select_row(scores[r], ex_indices[ex_indptr[u]:ex_indptr[u + 1]], k,
                    out_items[r], out_scores[r])
+
+
+def _topk_block(scores, users, ex_indptr, ex_indices, k, out_items, out_scores):
+    """Top-k of each row of ``scores``, its user's excluded items left out;
+    rows are shared out over the threads of :mod:`recsample._threads`."""
+    run_all([(_topk_rows, (scores, users, ex_indptr, ex_indices, k, out_items, out_scores,
+                           lo, hi))
+             for lo, hi in shares(scores.shape[0], 4 * threads())])
 
 
 # ---------------------------------------------------------------- python side
