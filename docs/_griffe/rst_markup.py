@@ -3,6 +3,9 @@
 A class whose docstring is assembled at import time (``__doc__ = ... +
 FactorModel.__doc__ ...``, as the trainers do) has none that static analysis
 can read; for such a class the docstring is taken from the imported class.
+An attribute documented by ``#:`` comment lines right above its assignment
+(the convention the sources use for constants and class attributes) gets
+those lines as its docstring.
 
 The docstrings follow numpy's layout (``Parameters`` / ``Returns`` sections)
 but their prose uses a few reStructuredText forms that Markdown would show
@@ -198,6 +201,20 @@ class RstMarkup(Extension):
     def on_instance(self, *, obj, **kwargs) -> None:
         if obj.docstring is not None and obj.docstring.value:
             obj.docstring.value = markdown(obj.docstring.value)
+
+    def on_attribute_instance(self, *, attr, **kwargs) -> None:
+        if attr.docstring is not None or not attr.lineno:
+            return
+        try:
+            lines = attr.module.lines
+        except Exception:                       # no source (an inspected object)
+            return
+        comment, k = [], attr.lineno - 2
+        while k >= 0 and lines[k].strip().startswith("#:"):
+            comment.insert(0, lines[k].strip()[2:].strip())
+            k -= 1
+        if comment:
+            attr.docstring = Docstring(markdown("\n".join(comment)), parent=attr)
 
     def on_class_members(self, *, cls, **kwargs) -> None:
         if cls.docstring is not None or "__doc__" not in cls.members:
