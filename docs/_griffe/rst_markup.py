@@ -23,6 +23,7 @@ rewrites, in the text it hands over (the source files are not touched):
 - ``[a][b]`` outside code, where ``b`` names no Python object (the optional
   parts of ``(user, item[, weight][, timestamp])``), to escaped brackets, so
   that Markdown does not take it for a reference link;
+- ``(a) text`` items of an enumerated list to list items;
 - a simple table (columns framed by ``====`` rules) to a pipe table; a line
   whose first cell is empty, or follows a first cell ending in a comma,
   continues the row above.
@@ -119,14 +120,14 @@ def _literal_blocks(lines: list[str]) -> list[str]:
 
 
 def _definition_lists(lines: list[str]) -> list[str]:
-    out, k = [], 0
+    out, k, after_definition = [], 0, False
     while k < len(lines):
         line = lines[k]
         nxt = lines[k + 1] if k + 1 < len(lines) else ""
         stripped = line.strip()
         if (stripped.startswith("``") and stripped.endswith("``") and nxt.strip()
                 and _indent(nxt) == _indent(line) + 4
-                and (k == 0 or not lines[k - 1].strip())):
+                and (k == 0 or not lines[k - 1].strip() or after_definition)):
             base = _indent(line)
             pad = " " * base
             if out and out[-1].strip():
@@ -140,9 +141,30 @@ def _definition_lists(lines: list[str]) -> list[str]:
                 first = False
                 j += 1
             k = j
+            after_definition = True
             continue
+        after_definition = False
         out.append(line)
         k += 1
+    return out
+
+
+_ENUMERATED = re.compile(r"^( *)\(([a-z0-9])\) ")
+
+
+def _enumerated_lists(lines: list[str]) -> list[str]:
+    """``(a) text`` items (reStructuredText enumerated lists) as list items."""
+    out = []
+    for k, line in enumerate(lines):
+        match = _ENUMERATED.match(line)
+        nxt = lines[k + 1] if k + 1 < len(lines) else ""
+        previous = lines[k - 1] if k else ""
+        if match and (not previous.strip() or out[-1].lstrip().startswith("- (")
+                      or _indent(previous) > len(match.group(1))) and (
+                not nxt.strip() or _indent(nxt) > len(match.group(1))
+                or _ENUMERATED.match(nxt)):
+            line = f"{match.group(1)}- {line[len(match.group(1)):]}"
+        out.append(line)
     return out
 
 
@@ -189,7 +211,8 @@ def markdown(text: str) -> str:
     """The docstring ``text`` with its reStructuredText forms in Markdown."""
     text = _ROLE.sub(_role, text)
     lines = text.split("\n")
-    for step in (_simple_tables, _doctests, _literal_blocks, _definition_lists, _brackets):
+    for step in (_simple_tables, _doctests, _literal_blocks, _definition_lists,
+                 _enumerated_lists, _brackets):
         lines = step(lines)
     return "\n".join(lines)
 

@@ -8,4 +8,8 @@ command line.
 - :mod:`recsample.reproduce.nbpo`: Yu & Qin, "Sampler Design for Implicit
   Feedback Data by Noisy-label Robust Learning", SIGIR 2020 (BPR, BPO and
   NBPO on the authors' Amazon split).
+- :mod:`recsample.reproduce.gowalla`: matrix factorisation with BPR, sampled
+  softmax and CCL on the Gowalla split of NGCF and LightGCN, beside the rows
+  published by NGCF (Wang et al., SIGIR 2019), LightGCN (He et al., SIGIR
+  2020) and SimpleX (Mao et al., CIKM 2021).
 """
