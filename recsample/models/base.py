@@ -380,6 +380,7 @@ class FactorModel(Params):
         worker_states = workers.__getitem__
         label = (f"the training loop for {type(self).__name__} with sampler "
                  f"{type(sampler).__name__}")
+        memo = {}   # the compiled loop, found once for the whole fit
         out = np.zeros((n_blocks, 4))
         # blocks between two refreshes of the sampler's state (all: once per epoch)
         interval = int(sampler.refresh_interval(state))
@@ -417,7 +418,7 @@ class FactorModel(Params):
                             run_refresh(state, pos, U, V, p["seed"], epoch, False)
                         _train.run_blocks(state, loss, pos, order, np.array([blk], dtype=np.int64),
                                           block_size, U, V, opt, hp, group_size, False,
-                                          p["seed"], epoch, out, label=label)
+                                          p["seed"], epoch, out, label=label, memo=memo)
                         _train.apply_batch(state, U, V, opt.dU, opt.dV, lr,
                                            p["user_regularization"], p["item_regularization"],
                                            p["bias_regularization"], k, self.use_bias)
@@ -431,7 +432,7 @@ class FactorModel(Params):
                         _train.run_blocks(state, loss, pos, order, blocks[first:first + per_refresh],
                                           block_size, U, V, opt, hp, group_size,
                                           self.shuffle and not grouped, p["seed"], epoch, out,
-                                          worker_states, label)
+                                          worker_states, label, memo)
                 run_refresh(state, pos, U, V, p["seed"], epoch, True)
                 seconds = time.perf_counter() - t0
                 if not (_train.all_finite(U) and _train.all_finite(V)):
