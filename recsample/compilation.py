@@ -3,16 +3,17 @@ and compiling it ahead of time.
 
 The training loop is compiled once for each (loss, sampler) pair and kept in
 numba's disk cache, so only the first fit of a pair on a machine waits for the
-compiler (about 10-15 s). That first fit says so in one line on standard
-error, which a terminal, a notebook cell and a log file all show;
-``RECSAMPLE_COMPILE_NOTICE=0`` silences it.
+compiler (about 8-12 s on 2 cores; ``benchmarks/bench_compile.py``). That
+first fit says so in one line on standard error, which a terminal, a notebook
+cell and a log file all show; ``RECSAMPLE_COMPILE_NOTICE=0`` (or the command
+line's ``--quiet``) silences it.
 
 Where the cache lives is numba's choice (``numba.core.caching``; see
-:func:`cache_dir`): beside the package's sources in ``__pycache__`` when that
-folder is writable (an editable install), else in numba's user-wide cache
-folder, ``$NUMBA_CACHE_DIR`` when set, otherwise ``~/.cache/numba``
-(``$XDG_CACHE_HOME/numba``). A read-only install therefore still caches, in
-the user's cache folder.
+:func:`cache_dir`): ``$NUMBA_CACHE_DIR`` when it is set; otherwise beside the
+package's sources in ``__pycache__`` when that folder is writable (an
+editable install); otherwise numba's user-wide cache folder,
+``~/.cache/numba`` (``$XDG_CACHE_HOME/numba``). A read-only install therefore
+still caches, in the user's cache folder.
 
 :func:`warmup` does those first fits ahead, one tiny fit per pair, spread over
 worker processes so that every core it is given compiles (e.g. in a Docker

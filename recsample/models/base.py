@@ -88,7 +88,7 @@ class FactorModel(Params):
         Negatives drawn per positive; each gives one (i, j) pair.
     sampler : str or Sampler
         A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
-        "dns", "nbpo", "warp", "aobpr", "srns", "importance") or an instance.
+        "dns", "nbpo", "warp", "aobpr", "srns", "importance", "kos") or an instance.
     use_bias : bool
         Learn an item bias (folded into the factors as an extra column).
     similarity : {"dot", "cosine"}
