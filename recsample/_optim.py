@@ -50,6 +50,10 @@ OPTIMIZERS = {"sgd": SGD, "batch": BATCH, "adam": ADAM, "adagrad": ADAGRAD}
 #: column, the rows' accumulators; arrays a kind does not use are empty.
 Optim = namedtuple("Optim", ["kind", "dU", "dV", "mU", "vU", "mV", "vV", "tU", "tV",
                              "beta1", "beta2", "eps", "correction"])
+#: the same fields for plain SGD, as a type of its own: the pair loss's loop
+#: then compiles without the row-wise optimizers' step (``_optim_pair``, a
+#: fifth of a cold first fit), which SGD never takes
+SGDOptim = namedtuple("SGDOptim", Optim._fields)
 
 #: flags that let LLVM vectorise the row loops; the row functions also use
 #: numpy's error model, since the default check of every float division for
@@ -84,8 +88,8 @@ def make_optim(kind, U, V, beta1=ADAM_BETAS[0], beta2=ADAM_BETAS[1], eps=ADAM_EP
         return Optim(code, empty, empty, np.zeros((U.shape[0], 1), dtype=np.float32), empty,
                      np.zeros((V.shape[0], 1), dtype=np.float32), empty, none, none, 0.0, 0.0,
                      float(eps), flat)
-    return Optim(code, empty, empty, empty, empty, empty, empty, none, none, 0.0, 0.0, 0.0,
-                 flat)
+    return SGDOptim(code, empty, empty, empty, empty, empty, empty, none, none, 0.0, 0.0, 0.0,
+                    flat)
 
 
 @njit(cache=True, inline="always")

@@ -33,10 +33,8 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import overload
 
 from .._inline import inline_overload
-
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
 from ..samplers.base import _FAST, draw, implements, log_q

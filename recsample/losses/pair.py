@@ -18,12 +18,10 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
-from numba.extending import overload
 
 from .._inline import inline_overload
-
 from .._intrinsics import prefetch_row
-from .._optim import ADAGRAD, ADAM, BATCH, move_row
+from .._optim import ADAGRAD, ADAM, BATCH, SGDOptim, move_row
 from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
                              is_blind, log_sigmoid, pair_loss, pair_step, peek, sigmoid)
 from .base import _loss_class, group_gradients, is_group, train_unit
@@ -102,6 +100,28 @@ def _optim_pair(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
     move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 
+def row_optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch):  # pragma: no cover
+    """``_optim_pair`` for a row-wise optimizer's state; nothing for SGD's,
+    whose type (``SGDOptim``) says the branch is never taken, so that its
+    loop does not compile the row-wise step."""
+    raise NotImplementedError("row_optim_pair() is only callable from compiled code")
+
+
+@inline_overload(row_optim_pair)
+def _row_optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch):
+    if getattr(opt, "instance_class", None) is SGDOptim:
+        def nothing(opt, U, V, u, i, j, g_i, g_j, hp, scratch):
+            return None
+        return nothing
+
+    def impl(opt, U, V, u, i, j, g_i, g_j, hp, scratch):
+        _optim_pair(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU,
+                    opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, i, j, g_i, g_j,
+                    hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors, hp.has_bias,
+                    scratch[5])
+    return impl
+
+
 @njit(cache=True, inline="always")
 def _train_pair_one(loss, state, U, V, opt, hp, u, i, j, report, scratch):
     """Score, step and move one pair (u, i, j); returns the reported loss
@@ -119,10 +139,7 @@ def _train_pair_one(loss, state, U, V, opt, hp, u, i, j, report, scratch):
     if accumulate:
         _accumulate(U, V, opt.dU, opt.dV, u, i, j, g_i, g_j, hp.n_factors, hp.has_bias)
     elif opt.kind == ADAM or opt.kind == ADAGRAD:
-        _optim_pair(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU,
-                    opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, i, j, g_i, g_j,
-                    hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors, hp.has_bias,
-                    scratch[5])
+        row_optim_pair(opt, U, V, u, i, j, g_i, g_j, hp, scratch)
     else:
         _sgd_apply(U, V, u, i, j, g_i, g_j, hp.lr, hp.reg_u, hp.reg_i, hp.reg_b, hp.n_factors,
                    hp.has_bias)

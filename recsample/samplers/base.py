@@ -108,7 +108,6 @@ from numba import njit
 from numba.extending import overload
 
 from .._inline import inline_overload
-
 from .._intrinsics import borrow
 from .._rng import next_int, stream
 
