@@ -44,11 +44,11 @@ def _can_mount_read_only(folder):
     return probe.returncode == 0
 
 
-def test_a_read_only_install_caches_in_the_users_folder_and_says_so_once(tmp_path):
-    """A non-editable install copies the package into site-packages; with that
-    folder read-only, numba keeps the compiled loop in the user's cache folder
-    (~/.cache/numba), the first process says it compiles and where, and a
-    second process loads it without compiling or saying anything."""
+def test_warmup_in_a_read_only_install_caches_in_the_users_folder_for_later_fits(tmp_path):
+    """A non-editable install copies the package into site-packages. With that
+    folder read-only, ``warmup`` compiles the loop into the user's cache folder
+    (~/.cache/numba), and a later process's fit loads it from there: no
+    compilation, no notice."""
     site = tmp_path / "site-packages"
     shutil.copytree(PACKAGE, site / "recsample",
                     ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
@@ -69,33 +69,52 @@ def test_a_read_only_install_caches_in_the_users_folder_and_says_so_once(tmp_pat
            if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "RECSAMPLE_COMPILE_NOTICE")}
     env.update(HOME=str(home), PYTHONPATH=str(site))
     try:
-        first = _run(FIT, env, tmp_path, read_only)
-        assert first.returncode == 0, first.stderr
+        warm = _run("import recsample as rs; print(rs.warmup(['bpr+uniform'], jobs=1, "
+                    "progress=False))", env, tmp_path, read_only)
+        assert warm.returncode == 0, warm.stderr
+        assert "bpr+uniform" in warm.stdout
         user_cache = home / ".cache" / "numba"
-        assert "misses 1 hits 0" in first.stdout
-        assert "compiling the training loop for BPR with sampler Uniform once" in first.stderr
-        assert str(user_cache) in first.stderr
         assert list(user_cache.rglob("*.nbc")), "nothing was cached in the user's folder"
         assert not list(site.rglob("*.nbc")), "the read-only install was written to"
-        second = _run(FIT, env, tmp_path, read_only)
-        assert second.returncode == 0, second.stderr
-        assert "misses 0 hits 1" in second.stdout
-        assert "compiling" not in second.stderr
+        fit = _run(FIT, env, tmp_path, read_only)
+        assert fit.returncode == 0, fit.stderr
+        assert "misses 0 hits 1" in fit.stdout
+        assert "compiling" not in fit.stderr
     finally:
         for root, dirs, _ in os.walk(site):
             os.chmod(root, 0o755)
 
 
-def test_warmup_compiles_ahead_so_a_fit_loads(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    warm = _run("import recsample as rs; print(rs.warmup(['bpr+uniform'], jobs=1, "
-                "progress=False))", env, tmp_path)
-    assert warm.returncode == 0, warm.stderr
-    assert "bpr+uniform" in warm.stdout
-    fit = _run(FIT, env, tmp_path)
-    assert fit.returncode == 0, fit.stderr
-    assert "misses 0 hits 1" in fit.stdout
-    assert "compiling" not in fit.stderr
+def test_a_compilation_says_so_once_naming_the_cache_folder(capsys):
+    from numba import njit
+    from recsample.compilation import compile_notice
+
+    def twice(x):
+        return 2 * x
+    kernel = njit(cache=False)(twice)
+    with compile_notice("a test kernel", kernel):
+        assert kernel(3) == 6
+    first = capsys.readouterr().err.splitlines()
+    assert len(first) == 2
+    assert first[0].startswith("recsample: compiling a test kernel once; later runs load it "
+                               "from the cache in memory only")
+    assert first[1].startswith("recsample: compiled a test kernel in ")
+    with compile_notice("a test kernel", kernel):
+        assert kernel(4) == 8                     # compiled already: nothing to say
+    assert capsys.readouterr().err == ""
+
+
+def test_a_fit_names_its_model_and_sampler_in_the_notice(monkeypatch, movielens):
+    from recsample.models import _train
+    said = []
+    real = _train.compile_notice
+
+    def spy(what, kernel):
+        said.append(what)
+        return real(what, kernel)
+    monkeypatch.setattr(_train, "compile_notice", spy)
+    rs.BPR(factors=4, epochs=2, sampler="dns", n_threads=1).fit(movielens, progress=False)
+    assert said == ["the training loop for BPR with sampler DNS"]   # once per fit
 
 
 def test_pairs_are_named_model_plus_sampler():
