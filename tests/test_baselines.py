@@ -25,13 +25,13 @@ def _ease_reference(X, l2):
 
 def test_ease_weights_equal_the_closed_form():
     X = _random_matrix()
-    model = EASE(l2=3.0).fit(X)
+    model = EASE(regularization=3.0).fit(X)
     np.testing.assert_allclose(model.weights, _ease_reference(X, 3.0), atol=1e-6)
 
 
 def test_ease_scores_are_data_times_weights():
     X = _random_matrix()
-    model = EASE(l2=3.0).fit(X)
+    model = EASE(regularization=3.0).fit(X)
     users = np.array([0, 5, 7])
     np.testing.assert_allclose(model(users), X.toarray()[users] @ _ease_reference(X, 3.0),
                                atol=1e-5)
@@ -55,7 +55,7 @@ def test_ease_peak_memory_stays_within_its_own_estimate():
     X = _random_matrix(n_users=200, n_items=400, density=0.05)
     tracemalloc.start()
     try:
-        EASE(l2=10.0).fit(X)
+        EASE(regularization=10.0).fit(X)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -63,8 +63,8 @@ def test_ease_peak_memory_stays_within_its_own_estimate():
 
 
 def test_ease_rejects_a_bad_l2():
-    with pytest.raises(ValueError, match="l2"):
-        EASE(l2=0.0).fit(_random_matrix())
+    with pytest.raises(ValueError, match="regularization"):
+        EASE(regularization=0.0).fit(_random_matrix())
 
 
 def test_most_popular_recommends_by_training_count_excluding_seen_items():
@@ -79,7 +79,7 @@ def test_most_popular_recommends_by_training_count_excluding_seen_items():
 def test_baselines_evaluate_like_factor_models():
     X = _random_matrix(seed=1)
     test = _random_matrix(seed=2)
-    for model in (MostPopular(), EASE(l2=2.0)):
+    for model in (MostPopular(), EASE(regularization=2.0)):
         model.fit(X)
         items, _ = model.recommend(np.arange(X.shape[0]), k=10, exclude=X)
         report = rs.evaluate(model, test, train=X, k=10, metrics=("hit_rate",))
@@ -96,7 +96,7 @@ def test_baseline_rejects_unknown_parameters():
 def test_als_wraps_implicit_with_factor_interface():
     pytest.importorskip("implicit", reason="ALS needs implicit (pip install -e .[bench])")
     X = _random_matrix(n_users=60, n_items=30, seed=3)
-    model = ALS(factors=8, iterations=3, n_threads=1).fit(X)
+    model = ALS(factors=8, epochs=3, n_threads=1).fit(X)
     assert model.user_factors.shape == (60, 8) and model.item_factors.shape == (30, 8)
     items, scores = model.recommend([0], k=5, exclude=X)
     expected = model.user_factors[0] @ model.item_factors.T

@@ -36,7 +36,8 @@ def kth_of_K(K, k, n=N_POS):
 def test_chosen_positive_is_the_kth_of_K_sampled(catalogue, K, k):
     data, model = catalogue
     n = 60_000
-    chosen = KOS(K=K, k=k).sample_positives(data, np.zeros(n, int), seed=3, model=model)
+    chosen = KOS(n_positives=K, k=k).sample_positives(
+        data, np.zeros(n, int), seed=3, model=model)
     counts = np.bincount(chosen, minlength=N_ITEMS)
     assert counts[N_POS:].sum() == 0                      # always one of the user's positives
     expected = kth_of_K(K, k) * n
@@ -52,10 +53,12 @@ def test_chosen_positive_is_the_kth_of_K_sampled(catalogue, K, k):
 
 def test_K_beyond_the_users_positives_takes_the_kth_of_all(catalogue):
     data, model = catalogue
-    chosen = KOS(K=20, k=3).sample_positives(data, np.zeros(100, int), seed=0, model=model)
+    chosen = KOS(n_positives=20, k=3).sample_positives(
+        data, np.zeros(100, int), seed=0, model=model)
     assert np.all(chosen == 2)
     # fewer positives than k: the lowest-scored one
-    chosen = KOS(K=20, k=12).sample_positives(data, np.zeros(100, int), seed=0, model=model)
+    chosen = KOS(n_positives=20, k=12).sample_positives(
+        data, np.zeros(100, int), seed=0, model=model)
     assert np.all(chosen == N_POS - 1)
 
 
@@ -89,8 +92,8 @@ def test_never_a_training_positive_as_negative_in_training(movielens_split):
 def test_changing_k_changes_training(movielens_split, trainer):
     # the chosen positive reaches the loop: k = 1 and k = K train differently
     train, _ = movielens_split
-    fits = [trainer(factors=8, epochs=1, learning_rate=0.01, sampler=KOS(K=10, k=k), seed=0,
-                    n_threads=1).fit(train, progress=False) for k in (1, 10)]
+    fits = [trainer(factors=8, epochs=1, learning_rate=0.01, sampler=KOS(n_positives=10, k=k),
+                    seed=0, n_threads=1).fit(train, progress=False) for k in (1, 10)]
     assert not np.array_equal(fits[0].item_factors, fits[1].item_factors)
 
 
@@ -106,8 +109,9 @@ def test_group_losses_refuse_it_naming_the_sampler(movielens_split, model):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"K": 0}, "K must be"), ({"K": 129}, "K must be"), ({"K": 2.5}, "K must be"),
-    ({"K": 4, "k": 5}, "k must be"), ({"k": 0}, "k must be"), ({"k": True}, "k must be"),
+    ({"n_positives": 0}, "n_positives must be"), ({"n_positives": 129}, "n_positives must be"),
+    ({"n_positives": 2.5}, "n_positives must be"), ({"n_positives": 4, "k": 5}, "k must be"),
+    ({"k": 0}, "k must be"), ({"k": True}, "k must be"),
     ({"max_draws": 0}, "max_draws must be"), ({"margin": -1.0}, "margin must be"),
 ])
 def test_bad_parameters_name_the_argument(catalogue, kwargs, message):

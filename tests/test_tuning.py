@@ -218,7 +218,7 @@ def test_sampler_ranges_follow_the_instances_bounds():
     assert ranges["sampler.candidates"].low == 8
     ranges, _ = tuning._space_for(rs.BPR, DNS(), {})
     assert ranges["sampler.candidates"].low == 2
-    ranges, _ = tuning._space_for(rs.BPR, KOS(K=4, k=2), {})
+    ranges, _ = tuning._space_for(rs.BPR, KOS(n_positives=4, k=2), {})
     assert ranges["sampler.k"].high == 4
-    ranges, _ = tuning._space_for(rs.BPR, KOS(K=1, k=1), {})
+    ranges, _ = tuning._space_for(rs.BPR, KOS(n_positives=1, k=1), {})
     assert "sampler.k" not in ranges

@@ -1,7 +1,7 @@
 """Griffe extension: recsample's docstrings as Markdown, for mkdocstrings.
 
-A class whose docstring is assembled at import time (``__doc__ = ... +
-FactorModel.__doc__ ...``, as the trainers do) has none that static analysis
+A class whose docstring is assembled at import time (``__doc__ =
+parameters_doc(...)``, as the trainers do) has none that static analysis
 can read; for such a class the docstring is taken from the imported class.
 An attribute documented by ``#:`` comment lines right above its assignment
 (the convention the sources use for constants and class attributes) gets

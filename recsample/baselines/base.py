@@ -19,16 +19,14 @@ __all__ = ["Baseline"]
 
 
 class Baseline(Params):
-    """Base of the reference models. Subclasses set ``_defaults`` (their
-    constructor parameters), ``search_space`` (what ``rs.tune`` searches) and
-    implement ``fit`` and ``score_block``."""
+    """Base of the reference models. Subclasses declare their
+    hyper-parameters as keyword arguments of ``__init__`` (which only stores
+    them: ``self._store_params(locals())``), set ``search_space`` (what
+    ``rs.tune`` searches) and implement ``fit`` and ``score_block``."""
 
-    _defaults: dict = {}
     search_space: dict = {}
-
-    def __init__(self, **params):
-        self._set_params_from(params)
-        self.n_users_ = self.n_items_ = None
+    # set by fit
+    n_users_ = n_items_ = None
 
     @property
     def is_fitted(self) -> bool:

@@ -4,8 +4,8 @@ Data"): an item x item linear model in closed form.
     P = (X^T X + l2 I)^-1,   B = I - P diag(1 / diag(P)),   scores = X B
 
 so B_ij = -P_ij / P_jj off the diagonal and B_jj = 0 (no item recommends
-itself). One hyper-parameter, the L2 weight ``l2``. The cost is dense in the
-number of items: the model refuses, before allocating anything, data whose
+itself). One hyper-parameter, the L2 weight l2 (``regularization``). The
+cost is dense in the number of items: the model refuses, before allocating anything, data whose
 item x item matrices would not fit in ``memory_limit`` bytes.
 """
 from __future__ import annotations
@@ -46,21 +46,33 @@ def _fmt_bytes(n) -> str:
 
 
 class EASE(Baseline):
-    """EASE^R with L2 weight ``l2`` (the paper's value range: hundreds to a
-    few thousands). ``memory_limit`` (bytes, default 4 GB) bounds the dense
-    item x item matrices; fitting data with more items raises a MemoryError
-    naming the bytes needed, before any allocation."""
+    """EASE^R: an item x item linear model in closed form.
+
+    Parameters
+    ----------
+    regularization : float, default 500.0
+        The L2 weight l2 added to the diagonal of X^T X (the paper's value
+        range: hundreds to a few thousands). Formerly ``l2``, still accepted
+        with a FutureWarning.
+    memory_limit : int, default 4 * 10 ** 9
+        Bytes the dense item x item matrices may take; fitting data with
+        more items raises a MemoryError naming the bytes needed, before any
+        allocation.
+    """
 
     name = "ease"
-    _defaults = dict(l2=500.0, memory_limit=4 * 10 ** 9)
-    search_space = {"l2": LogUniform(1.0, 1e5)}
+    _renamed = {"l2": "regularization"}
+    search_space = {"regularization": LogUniform(1.0, 1e5)}
+
+    def __init__(self, regularization=500.0, memory_limit=4 * 10 ** 9):
+        self._store_params(locals())
 
     def fit(self, train, valid=None, callbacks=(), progress=False):
         """Solve for B; returns self."""
-        l2 = self.l2
+        l2 = self.regularization
         if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) \
                 or l2 <= 0:
-            raise ValueError(f"l2 must be a finite number > 0, got {l2!r}")
+            raise ValueError(f"regularization must be a finite number > 0, got {l2!r}")
         limit = self.memory_limit
         if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or limit <= 0:
             raise ValueError(f"memory_limit must be a number of bytes > 0, got {limit!r}")

@@ -16,6 +16,9 @@ class MostPopular(Baseline):
 
     name = "popular"
 
+    def __init__(self):
+        pass
+
     def fit(self, train, valid=None, callbacks=(), progress=False):
         """Count each item's training interactions; returns self."""
         m = self._train_matrix(train)

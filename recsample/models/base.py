@@ -60,97 +60,123 @@ def _check_number(name, value, low=None, low_open=False, integer=False, allow_no
     return int(value) if integer else float(value)
 
 
+#: The parameters every factor model takes, as numpy-style entries (name,
+#: type, description); a trainer's docstring lists them with its own, in the
+#: order of its signature, with the defaults read from that signature.
+SHARED_PARAMETERS = {
+    "factors": ("int", """Width of the latent factors (an item-bias column comes on top)."""),
+    "epochs": ("int or None", """Passes over the training positives (None: see below)."""),
+    "learning_rate": ("float or None", """
+Step size (per pair for ``optimizer="sgd"``, per batch for "batch").
+None: see below."""),
+    "regularization": ("float or None", """
+L2 weight decay; ``user_regularization``, ``item_regularization`` and
+``bias_regularization`` override it for one group.
+
+For ``epochs``, ``learning_rate`` and ``regularization``, None (the
+pair trainers' default) means: the sampler's recommended value for
+this loss (``Sampler.recommended``, used with ``optimizer="sgd"`` and
+``similarity="dot"``), else the trainer's own default
+(``trainer_defaults``: BPR 35 epochs, learning rate 0.05,
+regularization 0.01; BPO regularization 0.03). A value you pass
+always wins. ``effective_params()`` gives the values ``fit`` will use
+and ``param_sources()`` where each came from."""),
+    "user_regularization": ("float or None", """
+L2 weight decay of the user factors (None: ``regularization``)."""),
+    "item_regularization": ("float or None", """
+L2 weight decay of the item factors (None: ``regularization``)."""),
+    "bias_regularization": ("float or None", """
+L2 weight decay of the item bias (None: ``regularization``)."""),
+    "negatives": ("int", """Negatives drawn per positive; each gives one (i, j) pair."""),
+    "sampler": ("str or Sampler", """
+A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
+"dns", "nbpo", "warp", "aobpr", "srns", "importance", "kos") or an instance."""),
+    "use_bias": ("bool", """Learn an item bias (folded into the factors as an extra column)."""),
+    "similarity": ('{"dot", "cosine"}', """
+Score x_ui = U_u . V_i, or the cosine of the two rows, plus the item
+bias b_i when ``use_bias`` (cos(U_u, V_i) + b_i: a popularity term the
+direction of the rows need not carry; CCL, whose margins are on the
+cosine, refuses it). With cosine the exported ``user_factors`` and
+``item_factors`` hold the normalised rows (and the 1 / b_i column), so
+their product is still exactly the score the model ranks by."""),
+    "init": ('{"normal", "uniform"}', """Factors ~ N(0, init_scale**2) or U(0, init_scale)."""),
+    "init_scale": ("float", """Scale of the initial factors (see ``init``)."""),
+    "optimizer": ('{"sgd", "adam", "adagrad", "batch"}', """
+Hogwild SGD in parallel blocks; Adam on the rows each step touches
+(lazy moments, per-row step counts; ``learning_rate`` is Adam's step
+size); row-wise Adagrad (one accumulated squared-gradient mean per
+row, the group losses' default); or sums of gradients over ``batch_size``
+positives applied with weight decay on every row (the NBPO authors'
+scheme; single-threaded)."""),
+    "batch_size": ("int", """Positives whose gradients one step of ``optimizer="batch"`` sums."""),
+    "learning_rate_decay": ("float", """
+The learning rate is multiplied by this after every epoch."""),
+    "clip_sigmoid": ("float", """When > 0, sigmoid(x) is taken as 0/1 for |x| > clip_sigmoid."""),
+    "shuffle": ("bool", """Visit the positives in a new random order every epoch (the default).
+False keeps the CSR order, user by user, as the NBPO authors' code
+reads its files (their batches are consecutive slices of that order)."""),
+    "visit": ('{"auto", "random", "user"}', """
+The order of an epoch's positives. "random": one random permutation.
+"user": the users in a random order, each user's positives one after
+the other in a random order, so the user's factor row and training
+row stay in the fastest cache while they are visited (cheaper on
+data larger than the caches; the same pairs are trained, in a
+different order). "auto" (the default): "user" when the factor tables
+and the training matrix's indices together exceed
+``AUTO_USER_BYTES`` (64 MiB, more than a server's last-level cache;
+about 10 million interactions), "random" below and whenever
+``shuffle=False`` or ``optimizer="batch"``; a rule on the data's
+size, not on the machine, so a seed gives the same model everywhere.
+``visit_`` says which order a fit used. With ``shuffle=False`` the
+users keep their index order. The group losses always visit user by
+user when ``group_size > 1``."""),
+    "seed": ("int", """Seeds the initial factors and the sampler's draws."""),
+    "n_threads": ("int or None", """
+Threads for training (None: numba's default, all cores). With one
+thread a seed gives bit-identical factors."""),
+    "patience": ("int or None", """
+With ``fit(valid=...)``: stop after this many evaluations without a
+better ``valid_metric`` and keep the best factors."""),
+    "valid_metric": ("str", """
+"ndcg@10"-style metric name evaluated on ``valid`` every ``eval_every`` epochs."""),
+    "eval_every": ("int", """With ``fit(valid=...)``: epochs between two evaluations."""),
+}
+
+
+def parameters_doc(summary: str, init, own: dict = None) -> str:
+    """A numpy-style class docstring: ``summary``, then one Parameters
+    section listing every parameter of ``init``'s signature in order, with
+    its default; ``own`` (name -> (type, text)) takes precedence over
+    ``SHARED_PARAMETERS``."""
+    import inspect
+    import textwrap
+    entries = dict(SHARED_PARAMETERS, **(own or {}))
+    lines = [inspect.cleandoc(summary), "", "Parameters", "----------"]
+    for p in list(inspect.signature(init).parameters.values())[1:]:
+        kind, text = entries[p.name]
+        default = getattr(p.default, "__doc_repr__", None) or repr(p.default)
+        lines.append(f"{p.name} : {kind}, default {default}")
+        lines.append(textwrap.indent(text.strip("\n"), "    "))
+    return "\n".join(lines) + "\n"
+
+
 class FactorModel(Params):
     """Matrix factorisation trained by a pair-wise or point-wise loss over
-    sampled negatives. Subclasses fix ``loss`` ("bpr" or "bpo").
-
-    Parameters
-    ----------
-    factors : int
-        Width of the latent factors (an item-bias column comes on top).
-    epochs : int or None
-        Passes over the training positives.
-    learning_rate : float or None
-        Step size (per pair for ``optimizer="sgd"``, per batch for "batch").
-    regularization : float or None
-        L2 weight decay; ``user_regularization``, ``item_regularization`` and
-        ``bias_regularization`` override it for one group.
-
-        For ``epochs``, ``learning_rate`` and ``regularization``, None (the
-        pair trainers' default) means: the sampler's recommended value for
-        this loss (``Sampler.recommended``, used with ``optimizer="sgd"`` and
-        ``similarity="dot"``), else the trainer's own default
-        (``trainer_defaults``: BPR 35 epochs, learning rate 0.05,
-        regularization 0.01; BPO regularization 0.03). A value you pass
-        always wins. ``effective_params()`` gives the values ``fit`` will use
-        and ``param_sources()`` where each came from.
-    negatives : int
-        Negatives drawn per positive; each gives one (i, j) pair.
-    sampler : str or Sampler
-        A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
-        "dns", "nbpo", "warp", "aobpr", "srns", "importance", "kos") or an instance.
-    use_bias : bool
-        Learn an item bias (folded into the factors as an extra column).
-    similarity : {"dot", "cosine"}
-        Score x_ui = U_u . V_i, or the cosine of the two rows, plus the item
-        bias b_i when ``use_bias`` (cos(U_u, V_i) + b_i: a popularity term the
-        direction of the rows need not carry; CCL, whose margins are on the
-        cosine, refuses it). With cosine the exported ``user_factors`` and
-        ``item_factors`` hold the normalised rows (and the 1 / b_i column), so
-        their product is still exactly the score the model ranks by.
-    init : {"normal", "uniform"}
-        Factors ~ N(0, init_scale**2) or U(0, init_scale).
-    init_scale : float
-    optimizer : {"sgd", "adam", "adagrad", "batch"}
-        Hogwild SGD in parallel blocks; Adam on the rows each step touches
-        (lazy moments, per-row step counts; ``learning_rate`` is Adam's step
-        size); row-wise Adagrad (one accumulated squared-gradient mean per
-        row, the group losses' default); or sums of gradients over ``batch_size`` positives applied with
-        weight decay on every row (the NBPO authors' scheme; single-threaded).
-    learning_rate_decay : float
-        The learning rate is multiplied by this after every epoch.
-    clip_sigmoid : float
-        When > 0, sigmoid(x) is taken as 0/1 for |x| > clip_sigmoid.
-    shuffle : bool
-        Visit the positives in a new random order every epoch (the default).
-        False keeps the CSR order, user by user, as the NBPO authors' code
-        reads its files (their batches are consecutive slices of that order).
-    visit : {"auto", "random", "user"}
-        The order of an epoch's positives. "random": one random permutation.
-        "user": the users in a random order, each user's positives one after
-        the other in a random order, so the user's factor row and training
-        row stay in the fastest cache while they are visited (cheaper on
-        data larger than the caches; the same pairs are trained, in a
-        different order). "auto" (the default): "user" when the factor tables
-        and the training matrix's indices together exceed
-        ``AUTO_USER_BYTES`` (64 MiB, more than a server's last-level cache;
-        about 10 million interactions), "random" below and whenever
-        ``shuffle=False`` or ``optimizer="batch"``; a rule on the data's
-        size, not on the machine, so a seed gives the same model everywhere.
-        ``visit_`` says which order a fit used. With ``shuffle=False`` the
-        users keep their index order. The group losses always visit user by
-        user when ``group_size > 1``.
-    seed : int
-    n_threads : int or None
-        Threads for training (None: numba's default, all cores). With one
-        thread a seed gives bit-identical factors.
-    patience : int or None
-        With ``fit(valid=...)``: stop after this many evaluations without a
-        better ``valid_metric`` and keep the best factors.
-    valid_metric : str
-        "ndcg@10"-style metric name evaluated on ``valid`` every ``eval_every`` epochs.
-    """
+    sampled negatives. Subclasses fix ``loss`` ("bpr" or "bpo")."""
 
     loss = "bpr"
-    _defaults = dict(
-        factors=64, epochs=None, learning_rate=None, regularization=None,
-        user_regularization=None, item_regularization=None, bias_regularization=None,
-        negatives=1, sampler="uniform", use_bias=True, similarity="dot", init="normal",
-        init_scale=0.1,
-        optimizer="sgd", batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0,
-        shuffle=True, visit="auto", seed=0, n_threads=None, patience=None,
-        valid_metric="ndcg@10", eval_every=1,
-    )
+
+    def __init__(self, *, factors=64, epochs=None, learning_rate=None, regularization=None,
+                 user_regularization=None, item_regularization=None,
+                 bias_regularization=None, negatives=1, sampler="uniform", use_bias=True,
+                 similarity="dot", init="normal", init_scale=0.1, optimizer="sgd",
+                 batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0, shuffle=True,
+                 visit="auto", seed=0, n_threads=None, patience=None, valid_metric="ndcg@10",
+                 eval_every=1):
+        self._store_params(locals())
+
+    __doc__ = parameters_doc(__doc__, __init__)
+
     #: What ``rs.tune`` searches (the sampler adds its own); epochs come from
     #: early stopping, factors stay fixed unless a search asks for them.
     search_space = {"learning_rate": LogUniform(0.005, 0.3),
@@ -159,12 +185,12 @@ class FactorModel(Params):
     #: for it (benchmarks/tune_defaults.py: BPR + uniform on movielens-small).
     trainer_defaults = dict(epochs=35, learning_rate=0.05, regularization=0.01)
 
-    def __init__(self, **params):
-        self._set_params_from(params)
-        self._user_factors = None
-        self._item_factors = None
-        self.sampler_state_ = None
-        self.history_ = []
+    # set by fit (and load_model); class attributes, so __init__ stores the
+    # hyper-parameters only
+    _user_factors = None
+    _item_factors = None
+    sampler_state_ = None
+    history_ = ()
 
     # ------------------------------------------------------------ defaults
     def _resolved(self) -> dict:
@@ -492,11 +518,21 @@ class FactorModel(Params):
         return float(s.loc[(s["metric"] == metric) & (s["k"] == cutoff), "mean"].iloc[0])
 
     # ------------------------------------------------------------ using
-    def score(self, users, items) -> np.ndarray:
-        """x_ui for aligned arrays of users and items (float32)."""
+    def predict(self, users, items) -> np.ndarray:
+        """x_ui for aligned arrays of users and items (float32): the score
+        of each (user, item) pair."""
         users = check_users(users, self.n_users)
         items = check_users(items, self.n_items) if np.size(items) else np.asarray(items, int)
         return np.einsum("ij,ij->i", self.user_factors[users], self.item_factors[items])
+
+    def score(self, users, items) -> np.ndarray:
+        """Deprecated name of :meth:`predict` (scikit-learn's ``score`` is a
+        goodness of fit, a scalar); warns with FutureWarning."""
+        import warnings
+        warnings.warn(f"{type(self).__name__}.score(users, items) is renamed predict(users, "
+                      "items); the old name will be removed in the next release",
+                      FutureWarning, stacklevel=2)
+        return self.predict(users, items)
 
     def recommend(self, users, k=10, exclude=None):
         """Top-``k`` items for each user, best first.

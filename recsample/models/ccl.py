@@ -2,23 +2,32 @@
 (Mao et al., CIKM 2021); see :mod:`recsample.losses.ccl`."""
 from ..losses import CCLLoss
 from ..search_space import LogUniform, Uniform
-from .base import FactorModel, _check_number
+from .base import _check_number, parameters_doc
 from .group import GroupModel
 
 
 class CCL(GroupModel):
-    __doc__ = (
-        "Cosine contrastive loss: minimises, per positive i and N sampled negatives j,\n"
-        "max(0, 1 - x_ui) + (w / N) sum_j max(0, x_uj - m).\n\n"
-        "Parameters (besides those below)\n"
-        "----------\n"
-        "negatives : int\n    N, negatives per unit of positives.\n"
-        "margin : float\n    m in [-1, 1].\n"
-        "negative_weight : float\n    w >= 0.\n"
-        "group_size : int\n    Positives of one user that share the same N negatives.\n\n"
-        + FactorModel.__doc__.split("\n\n", 1)[1])
+    """Cosine contrastive loss: minimises, per positive i and N sampled negatives j,
+    max(0, 1 - x_ui) + (w / N) sum_j max(0, x_uj - m)."""
+
     loss = "ccl"
-    _defaults = dict(GroupModel._defaults, margin=0.8, negative_weight=None, similarity="cosine")
+
+    def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
+                 regularization=0.0, user_regularization=None,
+                 item_regularization=None, bias_regularization=None, negatives=256,
+                 sampler="uniform", use_bias=False, similarity="cosine",
+                 init="normal", init_scale=0.1, optimizer="adagrad",
+                 batch_size=5000, learning_rate_decay=1.0,
+                 clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
+                 n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+                 group_size=8, margin=0.8, negative_weight=None):
+        self._store_params(locals())
+
+    __doc__ = parameters_doc(__doc__, __init__, {
+        "negatives": ("int", "N, negatives per unit of positives."),
+        "group_size": ("int", "Positives of one user that share the same N negatives."),
+        "margin": ("float", "m in [-1, 1]."),
+        "negative_weight": ("float or None", "w >= 0 (None: N, the number of negatives).")})
 
     search_space = dict(GroupModel.search_space, margin=Uniform(0.0, 1.0),
                         negative_weight=LogUniform(1.0, 1000.0))

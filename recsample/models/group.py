@@ -1,6 +1,6 @@
 """What the trainers over one positive and N negatives share."""
 from ..search_space import IntRange, LogUniform
-from .base import FactorModel, _check_number
+from .base import FactorModel, _check_number, parameters_doc
 
 
 class GroupModel(FactorModel):
@@ -8,10 +8,22 @@ class GroupModel(FactorModel):
     ``group_size`` positives of one user shares N = ``negatives`` negatives
     drawn for that user by the sampler (see :mod:`recsample.losses`)."""
 
-    # chosen on Gowalla's validation part (README, "Losses over many negatives")
-    _defaults = dict(FactorModel._defaults, epochs=50, negatives=256, group_size=8,
-                     use_bias=False, optimizer="adagrad", learning_rate=0.1,
-                     regularization=0.0)
+    # defaults chosen on Gowalla's validation part (README, "Losses over many negatives")
+    def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
+                 regularization=0.0, user_regularization=None,
+                 item_regularization=None, bias_regularization=None, negatives=256,
+                 sampler="uniform", use_bias=False, similarity="dot",
+                 init="normal", init_scale=0.1, optimizer="adagrad",
+                 batch_size=5000, learning_rate_decay=1.0,
+                 clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
+                 n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+                 group_size=8):
+        self._store_params(locals())
+
+    __doc__ = parameters_doc(__doc__, __init__, {
+        "negatives": ("int", "N, negatives per unit of positives."),
+        "group_size": ("int", "Positives of one user that share the same N negatives.")})
+
     # no sampler recommends settings for a group loss: these stand for None too
     trainer_defaults = dict(epochs=50, learning_rate=0.1, regularization=0.0)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._params import renamed_params
 from .._version import __version__
 
 FORMAT_VERSION = 1
@@ -74,11 +75,18 @@ def save_model(model, path) -> Path:
     return path
 
 
+def _build(cls, params):
+    """``cls(**params)``; a parameter saved under a name since renamed
+    (``KOS``'s ``K``, now ``n_positives``) is read under its new name,
+    silently: the file is not the caller's code to update."""
+    return cls(**renamed_params(cls, params, warn=False))
+
+
 def _restore(value):
     from ..samplers import SAMPLERS
     if isinstance(value, dict) and "__sampler__" in value:
         spec = value["__sampler__"]
-        return SAMPLERS[spec["name"]](**spec["params"])
+        return _build(SAMPLERS[spec["name"]], spec["params"])
     return value
 
 
@@ -172,10 +180,10 @@ def load_model(path):
     if spec["name"] not in SAMPLERS:
         raise ValueError(f"{path} uses an unknown sampler {spec['name']!r}")
     params = {k: _restore(v) for k, v in meta["params"].items()}
-    model = cls(**params)
+    model = _build(cls, params)
     model._user_factors = np.ascontiguousarray(arrays["user_factors"], dtype=np.float32)
     model._item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
-    model.sampler_ = SAMPLERS[spec["name"]](**spec["params"])
+    model.sampler_ = _build(SAMPLERS[spec["name"]], spec["params"])
     model.history_ = meta.get("history", [])
     if meta.get("effective_params"):
         model.effective_params_ = meta["effective_params"]

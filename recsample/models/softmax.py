@@ -3,24 +3,33 @@ against N sampled negatives, temperature t, and the logQ correction
 (Yi et al., RecSys 2019) on or off; see :mod:`recsample.losses.softmax`."""
 from ..losses import SoftmaxLoss
 from ..search_space import LogUniform
-from .base import FactorModel, _check_number
+from .base import _check_number, parameters_doc
 from .group import GroupModel
 
 
 class Softmax(GroupModel):
-    __doc__ = (
-        "Sampled softmax: minimises, per positive i and N sampled negatives j,\n"
-        "-log( e^{x_ui/t} / (e^{x_ui/t} + sum_j e^{x_uj/t - log(N q_j)}) ),\n"
-        "q_j the sampler's probability of j (dropped with ``logq=False``).\n\n"
-        "Parameters (besides those below)\n"
-        "----------\n"
-        "negatives : int\n    N, negatives per unit of positives.\n"
-        "temperature : float\n    t > 0.\n"
-        "logq : bool\n    Subtract ln(N q_j) from each negative's logit.\n"
-        "group_size : int\n    Positives of one user that share the same N negatives.\n\n"
-        + FactorModel.__doc__.split("\n\n", 1)[1])
+    """Sampled softmax: minimises, per positive i and N sampled negatives j,
+    -log( e^{x_ui/t} / (e^{x_ui/t} + sum_j e^{x_uj/t - log(N q_j)}) ),
+    q_j the sampler's probability of j (dropped with ``logq=False``)."""
+
     loss = "softmax"
-    _defaults = dict(GroupModel._defaults, temperature=0.1, logq=True, similarity="cosine")
+
+    def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
+                 regularization=0.0, user_regularization=None,
+                 item_regularization=None, bias_regularization=None, negatives=256,
+                 sampler="uniform", use_bias=False, similarity="cosine",
+                 init="normal", init_scale=0.1, optimizer="adagrad",
+                 batch_size=5000, learning_rate_decay=1.0,
+                 clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
+                 n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
+                 group_size=8, temperature=0.1, logq=True):
+        self._store_params(locals())
+
+    __doc__ = parameters_doc(__doc__, __init__, {
+        "negatives": ("int", "N, negatives per unit of positives."),
+        "group_size": ("int", "Positives of one user that share the same N negatives."),
+        "temperature": ("float", "t > 0."),
+        "logq": ("bool", "Subtract ln(N q_j) from each negative's logit.")})
 
     search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 

@@ -107,6 +107,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._params import Params
 from .._inline import inline_overload
 from .._intrinsics import borrow
 from .._rng import next_int, stream
@@ -619,11 +620,13 @@ def run_refresh(state, pos, U, V, seed, epoch, end_of_epoch):
 
 
 # ------------------------------------------------------------ Python side
-class Sampler:
+class Sampler(Params):
     """Base class of the negative samplers.
 
-    Subclasses set ``name``, take their hyper-parameters in ``__init__`` (and
-    do nothing else there) and implement :meth:`prepare`, which returns the
+    Subclasses set ``name``, declare their hyper-parameters as keyword
+    arguments of ``__init__`` with their defaults (and only store them there,
+    each under its own name: ``get_params``, ``set_params``, ``repr`` and
+    equality read that signature) and implement :meth:`prepare`, which returns the
     state the compiled hooks read. ``needs_model`` marks samplers whose draw
     reads the current factors.
     """
@@ -677,9 +680,6 @@ class Sampler:
         that thread's own rows, each of the same type as the whole. Default:
         ``state`` itself, shared."""
         return state
-
-    def get_params(self) -> dict:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

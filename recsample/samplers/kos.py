@@ -105,11 +105,13 @@ class KOS(WARP):
 
     Parameters
     ----------
-    K : int
-        Positives of the user sampled per visit (without replacement), at
-        most 128.
-    k : int
-        Which of them, by score, highest first, is trained: 1 <= k <= K.
+    n_positives : int, default 10
+        K, the positives of the user sampled per visit (without
+        replacement), at most 128. Formerly ``K``, still accepted with a
+        FutureWarning.
+    k : int, default 5
+        Which of them, by score, highest first, is trained:
+        1 <= k <= n_positives.
     max_draws, margin
         As for :class:`WARP`.
 
@@ -126,27 +128,29 @@ class KOS(WARP):
                    "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}
     chooses_positive = True
     search_space = {"k": IntRange(1, 10)}   # over the default K = 10; see space()
+    _renamed = {"K": "n_positives"}
 
-    def __init__(self, K: int = 10, k: int = 5, max_draws: int = 10, margin: float = 1.0):
-        self.K = K
+    def __init__(self, n_positives: int = 10, k: int = 5, max_draws: int = 10,
+                 margin: float = 1.0):
+        self.n_positives = n_positives
         self.k = k
         self.max_draws = max_draws
         self.margin = margin
 
     def space(self) -> dict:
         # k is searched over 1..K of this instance (nothing to search when K = 1)
-        K = self.K
+        K = self.n_positives
         if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
             return super().space()
         return {"k": IntRange(1, int(K))} if K > 1 else {}
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
-        K = self.K
+        K = self.n_positives
         if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or not 1 <= K <= MAX_K:
-            raise ValueError(f"K must be an integer in [1, {MAX_K}], got {K!r}")
+            raise ValueError(f"n_positives must be an integer in [1, {MAX_K}], got {K!r}")
         k = self.k
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= K:
-            raise ValueError(f"k must be an integer in [1, K] = [1, {K}], got {k!r}")
+            raise ValueError(f"k must be an integer in [1, n_positives] = [1, {K}], got {k!r}")
         return KOSState(np.int64(K), np.int64(k), *self._warp_fields(train))
 
     def sample_positives(self, train, users, seed=0, model=None) -> np.ndarray:

@@ -152,6 +152,10 @@ def _posterior_positive(U, V, P, Q, users, items):
 class NBPO(Sampler):
     """Uniform draws plus a learned label-flip model (Yu & Qin, SIGIR 2020).
 
+    The sampler of the NBPO paper, registry name "nbpo"; the model that
+    trains with it by the paper's settings is ``recsample.NBPO``
+    (``recsample.models.NBPO``).
+
     Parameters
     ----------
     flip_factors : int or None

@@ -172,6 +172,12 @@ class Popularity(Sampler):
     seen in training have probability 0 when alpha > 0. Draws use an alias
     table (O(1)) with rejection of the user's positives; a user whose
     positives hold most of the mass falls back to an exact scan.
+
+    Parameters
+    ----------
+    alpha : float, default 0.75
+        The exponent of the counts (0: uniform over the items; 1:
+        proportional to the counts).
     """
 
     name = "popularity"
