@@ -85,7 +85,9 @@ def test_warmup_in_a_read_only_install_caches_in_the_users_folder_for_later_fits
             os.chmod(root, 0o755)
 
 
-def test_a_compilation_says_so_once_naming_the_cache_folder(capsys):
+def test_a_compilation_says_so_once_naming_the_cache_folder(capsys, monkeypatch):
+    # (a command line run in this process with --quiet silences it for good)
+    monkeypatch.delenv("RECSAMPLE_COMPILE_NOTICE", raising=False)
     from numba import njit
     from recsample.compilation import compile_notice
 
