@@ -240,7 +240,9 @@ class RstMarkup(Extension):
             attr.docstring = Docstring(markdown("\n".join(comment)), parent=attr)
 
     def on_class_members(self, *, cls, **kwargs) -> None:
-        if cls.docstring is not None or "__doc__" not in cls.members:
+        # a class that assigns __doc__ in its body (its static docstring, if
+        # any, is only the first part of what help() shows) takes the runtime one
+        if "__doc__" not in cls.members:
             return
         runtime = importlib.import_module(cls.module.path)
         for part in cls.path[len(cls.module.path) + 1:].split("."):
