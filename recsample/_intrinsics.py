@@ -147,3 +147,27 @@ def borrow(typingctx, arr):
                        itemsize=src.itemsize, meminfo=None)
         return out._getvalue()
     return arr(arr), codegen
+
+
+@intrinsic
+def borrow_all(typingctx, tup):
+    """``tup`` (a tuple or namedtuple, such as a sampler's state or the
+    positives) with every array member :func:`borrow`-ed and the other members
+    as they are: the same type, no reference counts. For a kernel's own
+    arguments, which the caller holds for the whole call."""
+    if not isinstance(tup, types.BaseTuple):
+        return None
+
+    def codegen(context, builder, signature, args):
+        tupty = signature.args[0]
+        out = args[0]
+        for k, ty in enumerate(tupty.types):
+            if isinstance(ty, types.Array):
+                src = context.make_array(ty)(context, builder,
+                                             builder.extract_value(args[0], k))
+                arr = context.make_array(ty)(context, builder)
+                populate_array(arr, data=src.data, shape=src.shape, strides=src.strides,
+                               itemsize=src.itemsize, meminfo=None)
+                out = builder.insert_value(out, arr._getvalue(), k)
+        return out
+    return tup(tup), codegen
