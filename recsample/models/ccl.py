@@ -24,8 +24,7 @@ class CCL(GroupModel):
         self._store_params(locals())
 
     __doc__ = parameters_doc(__doc__, __init__, {
-        "negatives": ("int", "N, negatives per unit of positives."),
-        "group_size": ("int", "Positives of one user that share the same N negatives."),
+        **GroupModel.GROUP_PARAMETERS,
         "margin": ("float", "m in [-1, 1]."),
         "negative_weight": ("float or None", "w >= 0 (None: N, the number of negatives).")})
 

@@ -20,9 +20,12 @@ class GroupModel(FactorModel):
                  group_size=8):
         self._store_params(locals())
 
-    __doc__ = parameters_doc(__doc__, __init__, {
+    #: what the group losses' own parameters mean, written once for every subclass
+    GROUP_PARAMETERS = {
         "negatives": ("int", "N, negatives per unit of positives."),
-        "group_size": ("int", "Positives of one user that share the same N negatives.")})
+        "group_size": ("int", "Positives of one user that share the same N negatives.")}
+
+    __doc__ = parameters_doc(__doc__, __init__, GROUP_PARAMETERS)
 
     # no sampler recommends settings for a group loss: these stand for None too
     trainer_defaults = dict(epochs=50, learning_rate=0.1, regularization=0.0)

@@ -26,8 +26,7 @@ class Softmax(GroupModel):
         self._store_params(locals())
 
     __doc__ = parameters_doc(__doc__, __init__, {
-        "negatives": ("int", "N, negatives per unit of positives."),
-        "group_size": ("int", "Positives of one user that share the same N negatives."),
+        **GroupModel.GROUP_PARAMETERS,
         "temperature": ("float", "t > 0."),
         "logq": ("bool", "Subtract ln(N q_j) from each negative's logit.")})
 
