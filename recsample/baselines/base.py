@@ -37,30 +37,63 @@ class Baseline(Params):
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet: "
                                "call fit(train) first")
 
-    def _train_matrix(self, train):
+    def _train_matrix(self, train, sample_weight=None):
+        """The canonical CSR of ``train`` with values 1, or the weights
+        ``sample_weight`` (as ``FactorModel.fit`` takes them) when given."""
+        from .._weights import resolve_sample_weight
         m = as_csr(train, "train")
         if m.nnz == 0:
             raise ValueError("train has no interactions")
+        w = resolve_sample_weight(sample_weight, train, m)
         self.n_users_, self.n_items_ = m.shape
-        return m
+        X = m.astype(np.float32)   # a copy: the caller's data stays as it is
+        X.data[:] = 1.0 if w is None else w
+        return X
+
+    def _history_rows(self, user_items):
+        """The canonical CSR of users' interaction rows over the model's
+        items (``recommend(user_items=)``), values 1."""
+        from ..models._fold_in import check_rows
+        rows = check_rows(user_items, self.n_items_).astype(np.float32)
+        rows.data[:] = 1.0
+        return rows
+
+    def score_rows(self, user_items) -> np.ndarray:  # pragma: no cover - subclasses
+        """Scores (n_rows, n_items) of users given by their interaction rows
+        over the model's items; a model that cannot score a history so
+        raises TypeError."""
+        raise TypeError(f"{type(self).__name__} cannot score users outside the model from "
+                        "their interactions")
 
     def score_block(self, users) -> np.ndarray:  # pragma: no cover - subclasses
         raise NotImplementedError
 
-    def recommend(self, users, k=10, exclude=None, block=1024):
+    def recommend(self, users=None, k=10, exclude=None, block=1024, *, user_items=None):
         """Top-``k`` items per user, best first: (items, scores) of shape
         (len(users), min(k, n_items)), as ``FactorModel.recommend``: a ``k``
         above the number of items is taken as that number (a longer list
         could only be padding); ``exclude`` removes items (usually the
         training data; a raw matrix with NaN, infinite or negative values is
         refused, its stored zeros exclude nothing); short rows are padded
-        with -1/-inf."""
+        with -1/-inf.
+
+        ``user_items`` (instead of ``users``): users outside the model given
+        by their interaction rows over the model's items, scored from that
+        history directly (``score_rows``: EASE, MostPopular, ALS); their own
+        items are excluded only if ``exclude`` says so."""
         from ..evaluation.topk import topk_scores
         self._require_fitted()
-        users = check_users(users, self.n_users_)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         k = min(int(k), self.n_items_)
+        if (users is None) == (user_items is None):
+            raise ValueError("give exactly one of users and user_items")
+        if user_items is not None:
+            scores = self.score_rows(user_items)
+            if exclude is not None:
+                exclude = as_csr(exclude, "exclude", shape=scores.shape)
+            return topk_scores(scores, k, exclude)
+        users = check_users(users, self.n_users_)
         if exclude is not None:
             exclude = as_csr(exclude, "exclude")
             if exclude.shape != (self.n_users_, self.n_items_):

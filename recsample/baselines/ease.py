@@ -67,8 +67,10 @@ class EASE(Baseline):
     def __init__(self, regularization=500.0, memory_limit=4 * 10 ** 9):
         self._store_params(locals())
 
-    def fit(self, train, valid=None, callbacks=(), progress=False):
-        """Solve for B; returns self."""
+    def fit(self, train, valid=None, callbacks=(), progress=False, sample_weight=None):
+        """Solve for B; returns self. With ``sample_weight`` (as
+        ``FactorModel.fit`` takes it) the data matrix X holds the weights
+        instead of ones, in the Gram matrix and in the scores X B."""
         l2 = self.regularization
         if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) \
                 or l2 <= 0:
@@ -85,9 +87,8 @@ class EASE(Baseline):
                 f"a float64 and a float32 {shape[1]:,} x {shape[1]:,} matrix and slices) but "
                 f"memory_limit is {_fmt_bytes(limit)}; raise memory_limit= or keep fewer "
                 "items (e.g. Interactions.k_core)")
-        m = self._train_matrix(train)
+        m = self._train_matrix(train, sample_weight)
         X = m.astype(np.float64)
-        X.data[:] = 1.0
         n = m.shape[1]
         G = np.empty((n, n), dtype=np.float64)
         Xt = X.T.tocsr()
@@ -110,8 +111,7 @@ class EASE(Baseline):
         del P
         Bt[np.diag_indices(n)] = 0.0
         self.weights_t_ = Bt
-        self.X_ = m.astype(np.float32)
-        self.X_.data[:] = 1.0
+        self.X_ = m
         return self
 
     @property
@@ -123,6 +123,13 @@ class EASE(Baseline):
     def score_block(self, users) -> np.ndarray:
         self._require_fitted()
         return np.asarray(self.X_[np.asarray(users)] @ self.weights_t_.T, dtype=np.float32)
+
+    def score_rows(self, user_items) -> np.ndarray:
+        """x B for each history row x (values 1): a user outside the model
+        is scored as a trained one is, from the interactions alone."""
+        self._require_fitted()
+        rows = self._history_rows(user_items)
+        return np.asarray(rows @ self.weights_t_.T, dtype=np.float32)
 
     def __call__(self, users) -> np.ndarray:
         """Scores (len(users), n_items): what ``rs.evaluate`` ranks by."""

@@ -19,14 +19,22 @@ class MostPopular(Baseline):
     def __init__(self):
         pass
 
-    def fit(self, train, valid=None, callbacks=(), progress=False):
-        """Count each item's training interactions; returns self."""
-        m = self._train_matrix(train)
-        counts = np.bincount(m.indices, minlength=m.shape[1]).astype(np.float32)
+    def fit(self, train, valid=None, callbacks=(), progress=False, sample_weight=None):
+        """Count each item's training interactions (with ``sample_weight``,
+        sum their weights); returns self."""
+        m = self._train_matrix(train, sample_weight)
+        counts = np.bincount(m.indices, weights=m.data, minlength=m.shape[1]).astype(np.float32)
         self.user_factors = np.ones((m.shape[0], 1), dtype=np.float32)
         self.item_factors = counts[:, None]
         return self
 
     def score_block(self, users):
         self._require_fitted()
-        return np.broadcast_to(self.item_factors[:, 0], (len(users), self.n_items_))
+        # a copy per row: the top-k selection writes into its scores
+        return np.tile(self.item_factors[:, 0], (len(users), 1))
+
+    def score_rows(self, user_items):
+        """The same counts for any history."""
+        self._require_fitted()
+        rows = self._history_rows(user_items)
+        return np.tile(self.item_factors[:, 0], (rows.shape[0], 1))

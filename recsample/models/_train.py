@@ -136,7 +136,7 @@ def run_block_list(state, loss, pos, order, blocks, block_size, U, V, opt, hp, g
 
 
 def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group_size, shuffle,
-               seed, epoch, out, worker_states=None, label=None, memo=None):
+               seed, epoch, out, worker_states=None, label=None, memo=None, worker_opts=None):
     """Train the listed blocks on ``numba.get_num_threads()`` threads
     (Hogwild), each thread taking a contiguous share of ``blocks`` in order,
     as a static ``prange`` schedule would; with one thread, in this thread.
@@ -146,6 +146,8 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
     ``worker_states`` (a function of the worker's index) gives each thread
     the state it draws with, for samplers that keep scratch per thread
     (``Sampler.worker_state``); by default every thread shares ``state``.
+    ``worker_opts`` likewise gives each thread its own optimizer (batch
+    sums of its own, as ``fold_in`` keeps them); by default ``opt``.
     The kernel is compiled (or loaded from the disk cache) in this thread
     first; a real compilation says so on standard error, naming ``label``
     (see :mod:`recsample.compilation`). ``memo``, a dict the caller keeps
@@ -171,6 +173,7 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
     calls = []
     for w, (lo, hi) in enumerate(shares(blocks.shape[0], threads())):
         args[0] = state if worker_states is None else worker_states(w)
+        args[8] = opt if worker_opts is None else worker_opts(w)
         args[4] = blocks[lo:hi]
         calls.append((fn, tuple(args)))
     run_all(calls)
@@ -212,6 +215,13 @@ def apply_batch(state, U, V, dU, dV, lr, reg_u, reg_i, reg_b, n_factors, has_bia
         if has_bias:
             V[r, n_factors] += eta * (dV[r, n_factors] - np.float32(reg_b) * V[r, n_factors])
             dV[r, n_factors] = 0.0
+    end_batch(state, lr)
+
+
+@state_kernel()
+def finish_batch(state, lr):
+    """End of a batch for the sampler's own state only (``fold_in``: the
+    factors are moved by the caller)."""
     end_batch(state, lr)
 
 

@@ -13,6 +13,7 @@ from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
 from ..search_space import LogUniform
 from ..samplers.base import as_csr, check_users, positives_of, run_refresh
+from .._weights import resolve_sample_weight, visit_counts, weighted_rows
 from . import _train
 
 #: The parameters a trainer may leave at None, to be filled by the sampler's
@@ -191,6 +192,8 @@ class FactorModel(Params):
     _item_factors = None
     sampler_state_ = None
     history_ = ()
+    item_counts_ = None
+    weighted_ = False
 
     # ------------------------------------------------------------ defaults
     def _resolved(self) -> dict:
@@ -356,11 +359,24 @@ class FactorModel(Params):
             U[:, k] = 1.0  # the constant that turns V's last column into an item bias
         return U, V
 
-    def fit(self, train, valid=None, callbacks=(), progress=True):
+    def fit(self, train, valid=None, callbacks=(), progress=True, sample_weight=None):
         """Learn factors from ``train`` (Interactions or a users x items sparse
         matrix). ``valid`` enables early stopping on ``valid_metric``.
         ``callbacks`` are called as ``cb(epoch, model, losses, elapsed)`` after
         each epoch; one returning True stops training. Returns self.
+
+        ``sample_weight`` weighs the training positives: None (every positive
+        alike, the default), ``"values"`` (the stored values of ``train``:
+        play counts, ratings), an array with one weight >= 0 per stored entry
+        of ``train`` in its CSR order (row by row, ascending item index), or
+        a sparse matrix with ``train``'s pattern. A positive's weight sets how
+        often an epoch visits it: an epoch still makes nnz visits, positive
+        (u, i) getting nnz * w_ui / sum(w) of them (the floor or ceiling,
+        drawn anew each epoch), so the epoch's expected gradient is that of
+        sum_ui (w_ui / mean(w)) l_ui and costs what an unweighted epoch
+        costs. Every stored entry stays a positive, never drawn as a
+        negative, whatever its weight. Samplers that choose each pair's
+        positive themselves (k-OS) refuse weights.
 
         Training that fails part-way (an exception, Ctrl-C) leaves the factors
         of the last finished epoch in place and its record in ``history_``.
@@ -370,6 +386,7 @@ class FactorModel(Params):
         matrix = as_csr(train, "train")
         if matrix.nnz == 0:
             raise ValueError("train has no interactions")
+        weights = resolve_sample_weight(sample_weight, train, matrix)
         if valid is not None:
             vmat = as_csr(valid, "valid")
             if vmat.shape != matrix.shape:
@@ -384,6 +401,9 @@ class FactorModel(Params):
                 "dot-product pair losses do (rs.BPR, rs.BPO with similarity='dot'); "
                 f"{type(self).__name__} with similarity={self.similarity!r} trains groups of "
                 "given positives against shared negatives")
+        if weights is not None and sampler.chooses_positive:
+            raise ValueError(f"sampler {sampler!r} chooses each pair's positive itself, so a "
+                             "weight per positive (sample_weight) has no meaning for it")
         batch = self.optimizer == "batch"
         n_users, n_items = matrix.shape
         k = p["factors"]
@@ -396,7 +416,9 @@ class FactorModel(Params):
                                                   batch) == "user"
         self.visit_ = "user" if grouped else "random"
         order = _packed_positives(matrix)
-        if self.shuffle and not grouped:
+        if weights is not None:
+            packed = order.copy()   # each epoch's order repeats these by their visits
+        elif self.shuffle and not grouped:
             rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
@@ -415,6 +437,10 @@ class FactorModel(Params):
         self._user_factors, self._item_factors = U, V
         self.sampler_state_ = state
         self.sampler_ = sampler
+        # per item, the training positives: what fold_in's popularity-based
+        # samplers draw from (the sampler state itself is not always saved)
+        self.item_counts_ = np.bincount(matrix.indices, minlength=n_items).astype(np.int64)
+        self.weighted_ = weights is not None
         self.history_ = []
         self.n_users_skipped_ = 0
         best = (-np.inf, None, -1)
@@ -434,8 +460,15 @@ class FactorModel(Params):
                 if grouped:
                     users = (rng.permutation(n_users) if self.shuffle
                              else np.arange(n_users)).astype(np.int64)
-                    _train.grouped_order(matrix.indptr, matrix.indices, users, p["seed"],
-                                         epoch, order)
+                    indptr, indices = matrix.indptr, matrix.indices
+                    if weights is not None:
+                        indptr, indices = weighted_rows(
+                            matrix, visit_counts(weights, p["seed"], epoch))
+                    _train.grouped_order(indptr, indices, users, p["seed"], epoch, order)
+                elif weights is not None:
+                    order[:] = np.repeat(packed, visit_counts(weights, p["seed"], epoch))
+                    if self.shuffle and not batch:
+                        rng.shuffle(order)
                 if batch:
                     if self.shuffle and not grouped:
                         rng.shuffle(order)
@@ -534,13 +567,100 @@ class FactorModel(Params):
                       FutureWarning, stacklevel=2)
         return self.predict(users, items)
 
-    def recommend(self, users, k=10, exclude=None):
+    # ------------------------------------------------------------ new users
+    #: ``fold_in``'s defaults (movielens-small, 10% of users held out of
+    #: training and folded in: see docs/pipelines.md)
+    FOLD_IN_EPOCHS = 40
+    FOLD_IN_LEARNING_RATE = 0.05
+
+    def fold_in(self, user_items, *, epochs=None, learning_rate=None, seed=None) -> np.ndarray:
+        """Factor rows for users given by their interactions, learned with
+        the item factors fixed, by this model's loss and sampler.
+
+        Parameters
+        ----------
+        user_items : Interactions or scipy.sparse matrix (n_new, n_items)
+            One row per user, over the model's item index (a new user's
+            history, or an existing user's grown one). Checked as ``fit``
+            checks ``train``; its values are not weights here.
+        epochs : int, optional
+            Passes over the given interactions (default
+            ``FOLD_IN_EPOCHS``). Each pass draws every positive's negatives
+            with the model's sampler and takes one Adam step per user on
+            the mean gradient of the user's loss.
+        learning_rate : float, optional
+            Adam's step size (default ``FOLD_IN_LEARNING_RATE``).
+        seed : int, optional
+            Seeds the initial rows and the draws (default: the model's
+            ``seed``). With one thread (``n_threads=1``) a seed gives
+            bit-identical rows.
+
+        Returns
+        -------
+        float32 array (n_new, factors [+1])
+            Rows in the form of ``user_factors`` (the constant 1 of the
+            bias column; unit length with cosine similarity), so
+            ``rows @ item_factors.T`` are the scores; a row without any
+            interaction scores by the item bias alone. Use them with
+            ``recommend(user_factors=rows)`` or store them with
+            :meth:`partial_fit_users`.
+        """
+        return self._exported(self._fold_in(user_items, epochs, learning_rate, seed))
+
+    def _fold_in(self, user_items, epochs, learning_rate, seed):
+        from ._fold_in import fold_in_rows
+        return fold_in_rows(self, user_items,
+                            self.FOLD_IN_EPOCHS if epochs is None else epochs,
+                            self.FOLD_IN_LEARNING_RATE if learning_rate is None else learning_rate,
+                            self.seed if seed is None else seed)
+
+    def partial_fit_users(self, user_ids, user_items, *, epochs=None, learning_rate=None,
+                          seed=None):
+        """Fold the users ``user_ids`` in from their interaction rows
+        ``user_items`` (see :meth:`fold_in`) and store their rows in the
+        model: an existing user's row is replaced, an id at or beyond
+        ``n_users`` grows ``user_factors`` (rows between the old end and a
+        new id score by the item bias alone until they are fitted). The
+        item factors do not change. Returns self.
+
+        The name and the arguments are ``implicit``'s, so code written for
+        its ALS carries over."""
+        self._require_fitted()
+        ids = np.asarray(user_ids)
+        if ids.ndim == 0:
+            ids = ids.reshape(1)
+        if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
+            raise TypeError(f"user_ids must be a 1-d array of integer user ids, got "
+                            f"{ids.dtype} with shape {ids.shape}")
+        if ids.size and ids.min() < 0:
+            raise ValueError(f"user_ids must be >= 0, got {ids.min()}")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("user_ids has repeated ids: give each user once")
+        from ._fold_in import check_rows
+        rows = check_rows(user_items, self.n_items)
+        if rows.shape[0] != len(ids):
+            raise ValueError(f"user_items has {rows.shape[0]:,} rows for {len(ids):,} "
+                             "user_ids: give one row per id")
+        new = self._fold_in(rows, epochs, learning_rate, seed)
+        U = self._user_factors
+        need = int(ids.max()) + 1 if ids.size else 0
+        if need > U.shape[0]:
+            grown = np.zeros((need, U.shape[1]), dtype=np.float32)
+            grown[:U.shape[0]] = U
+            if self.use_bias:
+                grown[U.shape[0]:, -1] = 1.0
+            self._user_factors = U = grown
+        U[ids.astype(np.int64)] = new
+        return self
+
+    def recommend(self, users=None, k=10, exclude=None, *, user_items=None, user_factors=None):
         """Top-``k`` items for each user, best first.
 
         Parameters
         ----------
         users : array-like of int
-            Internal user ids.
+            Internal user ids. Leave out when giving ``user_items`` or
+            ``user_factors``.
         k : int
             List length. A ``k`` above the number of items is taken as the
             number of items: a longer list could only be padding, and its
@@ -549,7 +669,15 @@ class FactorModel(Params):
             Items never returned (usually the training data), over the same
             users x items. A raw matrix is checked as ``fit`` checks
             ``train``: NaN, infinite or negative values are refused, stored
-            zeros are no interaction and exclude nothing.
+            zeros are no interaction and exclude nothing. With
+            ``user_items`` or ``user_factors``, one row per given row.
+        user_items : Interactions or scipy.sparse matrix (n_rows, n_items), optional
+            Users outside the model (or with a changed history), given by
+            their interactions: they are folded in (:meth:`fold_in`, default
+            settings) and ranked. Their own items are not excluded unless
+            ``exclude`` says so (``exclude=user_items``).
+        user_factors : array (n_rows, factors [+1]), optional
+            Rows from :meth:`fold_in` to rank instead of the model's users.
 
         Returns
         -------
@@ -560,9 +688,28 @@ class FactorModel(Params):
         """
         from ..evaluation.topk import topk
         self._require_fitted()
-        users = check_users(users, self.n_users)
         k = _check_number("k", k, low=1, integer=True)
-        return topk(self.user_factors, self.item_factors, users, k, exclude=exclude)
+        given = sum(x is not None for x in (users, user_items, user_factors))
+        if given != 1:
+            raise ValueError("give exactly one of users, user_items and user_factors; got "
+                             f"{given}")
+        if users is not None:
+            users = check_users(users, self.n_users)
+            return topk(self.user_factors, self.item_factors, users, k, exclude=exclude)
+        if user_items is not None:
+            rows = self.fold_in(user_items)
+        else:
+            rows = np.asarray(user_factors)
+            width = self._item_factors.shape[1]
+            if rows.ndim != 2 or rows.shape[1] != width or rows.dtype.kind != "f":
+                raise ValueError(f"user_factors must be a float array (n_rows, {width}) as "
+                                 f"fold_in returns, got {rows.dtype} with shape {rows.shape}")
+            if not np.isfinite(rows).all():
+                raise ValueError("user_factors has NaN or infinite values")
+            rows = rows.astype(np.float32, copy=False)
+        if exclude is not None:
+            exclude = as_csr(exclude, "exclude", shape=(rows.shape[0], self.n_items))
+        return topk(rows, self.item_factors, np.arange(rows.shape[0]), k, exclude=exclude)
 
     def similar_items(self, items, k=10):
         """The ``k`` items with the most similar factors (cosine, bias column
@@ -570,19 +717,18 @@ class FactorModel(Params):
         shape (len(items), min(k, n_items - 1)). A ``k`` above the number of
         other items is taken as that number (at least 1), rather than
         padding every row with -1."""
-        from ..evaluation.topk import topk
-        import scipy.sparse as sp
         self._require_fitted()
         items = check_users(items, self.n_items)
-        k = _check_number("k", k, low=1, integer=True)
-        k = min(k, max(1, self.n_items - 1))
-        width = self.factors
-        F = self.item_factors[:, :width]
-        norms = np.linalg.norm(F, axis=1, keepdims=True)
-        F = (F / np.maximum(norms, 1e-12)).astype(np.float32)
-        n = len(items)
-        self_ex = sp.csr_matrix((np.ones(n, np.float32), (items, items)), shape=(self.n_items,) * 2)
-        return topk(F, F, items, k, exclude=self_ex)
+        return _most_similar(self.item_factors[:, :self.factors], items, k)
+
+    def similar_users(self, users, k=10):
+        """The ``k`` users with the most similar factors (cosine, the bias
+        column left out), the user itself excluded: (users, similarities),
+        each of shape (len(users), min(k, n_users - 1)), as
+        :meth:`similar_items` for items."""
+        self._require_fitted()
+        users = check_users(users, self.n_users)
+        return _most_similar(self.user_factors[:, :self.factors], users, k)
 
     def _flip_sampler(self, what):
         self._require_fitted()
@@ -610,6 +756,23 @@ class FactorModel(Params):
         """Write ``.npz`` (no pickles) with factors and JSON metadata, atomically."""
         from .persistence import save_model
         return save_model(self, path)
+
+
+def _most_similar(F, rows, k):
+    """Top-``k`` rows of ``F`` by cosine to each of ``rows``, the row itself
+    excluded; ``k`` is clamped to the other rows (at least 1). Batched:
+    :func:`~recsample.evaluation.topk.topk` scores a block of rows at a
+    time."""
+    import scipy.sparse as sp
+    from ..evaluation.topk import topk
+    k = _check_number("k", k, low=1, integer=True)
+    n = F.shape[0]
+    k = min(k, max(1, n - 1))
+    norms = np.linalg.norm(F, axis=1, keepdims=True)
+    F = (F / np.maximum(norms, 1e-12)).astype(np.float32)
+    self_ex = sp.csr_matrix((np.ones(len(rows), np.float32), (np.arange(len(rows)), rows)),
+                            shape=(len(rows), n))
+    return topk(F[rows], F, np.arange(len(rows)), k, exclude=self_ex)
 
 
 def _packed_positives(matrix):

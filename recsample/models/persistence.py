@@ -42,6 +42,8 @@ def save_model(model, path) -> Path:
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
     arrays = {"user_factors": model.user_factors, "item_factors": model.item_factors}
+    if getattr(model, "item_counts_", None) is not None:
+        arrays["item_counts"] = model.item_counts_
     state = model.sampler_state_
     if state is not None and getattr(model.sampler_, "learns", False):
         for field, value in zip(state._fields, state):
@@ -185,6 +187,8 @@ def load_model(path):
     model._item_factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
     model.sampler_ = _build(SAMPLERS[spec["name"]], spec["params"])
     model.history_ = meta.get("history", [])
+    if "item_counts" in arrays:
+        model.item_counts_ = np.asarray(arrays["item_counts"], dtype=np.int64)
     if meta.get("effective_params"):
         model.effective_params_ = meta["effective_params"]
     if meta.get("visit_used"):

@@ -667,6 +667,18 @@ class Sampler(Params):
         """
         raise NotImplementedError
 
+    def fold_in_state(self, state, rows, item_counts, n_factors=None, seed=0):
+        """The state that folds new users in (``FactorModel.fold_in``): the
+        item side as the model was trained, the user side for ``rows`` (a
+        canonical CSR of the new users over the model's items). ``state`` is
+        the state the model was trained with (None for a loaded model whose
+        sampler keeps none), ``item_counts`` the training positives per item
+        (None for a model saved by an older recsample). The folding runs the
+        batch optimizer, so a learning sampler keeps gradient buffers.
+        Default: ``prepare(rows)``, right for a sampler whose state depends
+        on nothing but each user's own row and the factors."""
+        return self.prepare(rows, n_factors=n_factors, seed=seed, batch=True)
+
     def refresh_interval(self, state) -> int:
         """Draws between two calls of the ``refresh`` hook within an epoch;
         0 (the default) refreshes only at the epoch's start and end."""

@@ -126,9 +126,20 @@ class Importance(Sampler):
         t = self.temperature
         if isinstance(t, bool) or not np.isscalar(t) or not np.isfinite(t) or t <= 0:
             raise ValueError(f"temperature must be a finite number > 0, got {t!r}")
-        m = as_csr(train, "train")
+        return self._state(as_csr(train, "train"), None)
+
+    def fold_in_state(self, state, rows, item_counts, n_factors=None, seed=0):
+        """With the popularity proposal, the training data's popularity
+        (``item_counts``) and the new ``rows``' per-user tables."""
+        return self._state(rows, item_counts)
+
+    def _state(self, m, item_counts):
+        c = self.candidates
+        t = self.temperature
         if self.proposal == "popularity":
-            pop = Popularity(alpha=self.alpha).prepare(m)   # validates alpha
+            pop = Popularity(alpha=self.alpha)     # validates alpha
+            pop = pop.prepare(m) if item_counts is None else \
+                pop.fold_in_state(None, m, item_counts)
             return ImportanceState(np.int64(c), np.float64(1.0 / t), True, pop.prob, pop.alias,
                                    pop.weights, np.float64(pop.total), pop.free,
                                    pop.log_weights, pop.log_free)

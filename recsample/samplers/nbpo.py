@@ -205,6 +205,16 @@ class NBPO(Sampler):
             dP = dQ = np.zeros((0, k1), dtype=np.float32)
         return NBPOState(P, Q, dP, dQ, np.float64(lam))
 
+    def fold_in_state(self, state, rows, item_counts, n_factors=None, seed=0):
+        """The trained item flip factors Q (a copy: folding users in moves
+        only their own rows) and new user flip factors P for ``rows``."""
+        if state is None:
+            raise ValueError("folding users in with the NBPO sampler needs the model's flip "
+                             "factors (sampler_state_), which this model does not have")
+        fresh = self.prepare(rows, n_factors=state.P.shape[1], seed=seed, batch=True)
+        return NBPOState(fresh.P, state.Q.copy(), fresh.dP, np.zeros_like(state.Q),
+                         fresh.lambda_phi)
+
     @staticmethod
     def _pairs(state, users, items):
         users = check_users(users, state.P.shape[0])

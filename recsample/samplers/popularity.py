@@ -194,11 +194,23 @@ class Popularity(Sampler):
         self.alpha = alpha
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
+        m = as_csr(train, "train")
+        return self._state(np.bincount(m.indices, minlength=m.shape[1]), m)
+
+    def fold_in_state(self, state, rows, item_counts, n_factors=None, seed=0):
+        """The training data's popularity (``item_counts``), with the
+        per-user tables of the new ``rows``."""
+        if item_counts is None:
+            raise ValueError("folding users in with the popularity sampler needs the training "
+                             "data's item counts, which this model does not keep (a model "
+                             "saved by an older recsample): refit it")
+        return self._state(np.asarray(item_counts), rows)
+
+    def _state(self, counts, m):
         alpha = self.alpha
         if not np.isscalar(alpha) or not np.isfinite(alpha) or alpha < 0:
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
-        m = as_csr(train, "train")
-        counts = np.bincount(m.indices, minlength=m.shape[1]).astype(np.float64)
+        counts = counts.astype(np.float64)
         weights = counts ** float(alpha)  # 0 ** 0 == 1: alpha 0 is uniform over all items
         prob, alias = alias_table(weights)
         total = float(weights.sum())

@@ -1,0 +1,163 @@
+"""Folding new users into a fitted factor model: their factor rows learned
+with the item factors held fixed, by the model's own loss and sampler.
+
+The users are trained by the same compiled loop as ``fit``, run with the
+batch optimizer: each epoch visits every given positive once (its negatives
+drawn by the model's sampler, from a state whose item side is the model's,
+see ``Sampler.fold_in_state``) and only sums the gradients. The item sums
+are dropped, so the item factors never move; each user's sum, divided by
+the user's number of positives, takes one Adam step (Kingma & Ba, 2015) on
+that user's row. With the items fixed the users are independent problems,
+so one step per epoch on the mean gradient is plain gradient descent on each
+user's own loss, and Adam's per-coordinate scale makes one learning rate
+serve users with 1 or 1,000 positives alike.
+
+Threads take contiguous shares of the epoch's blocks, each with gradient
+sums of its own, added in worker order: one thread gives bit-identical rows
+for a seed; more threads can differ in the last bits (a user whose positives
+straddle two shares has its sum added in another order).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numba
+import numpy as np
+
+from .._optim import make_optim
+from ..losses import Hyper
+from ..samplers.base import as_csr, positives_of, run_refresh
+from . import _train
+
+#: the stream of the new rows' initial factors, apart from fit's
+_FOLD_STREAM = 0x464F4C44
+#: Adam's constants for the users' steps
+_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+
+
+def check_rows(user_items, n_items, name="user_items"):
+    """The canonical CSR of the new users' interaction rows over the model's
+    ``n_items`` items."""
+    rows = as_csr(user_items, name)
+    if rows.shape[1] != n_items:
+        raise ValueError(f"{name} has {rows.shape[1]:,} item columns but the model scores "
+                         f"{n_items:,} items: give the rows over the model's item index "
+                         "(Interactions built with the training data's item ids)")
+    return rows
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def fold_in_rows(model, user_items, epochs, learning_rate, seed):
+    """The internal factor rows (float32, n_new x width) of the users in
+    ``user_items``; see ``FactorModel.fold_in``."""
+    model._require_fitted()
+    epochs = _positive_int("epochs", epochs)
+    learning_rate = _positive_float("learning_rate", learning_rate)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    V = model._item_factors
+    rows = check_rows(user_items, V.shape[0])
+    p = model._validated()
+    k = p["factors"]
+    n_new = rows.shape[0]
+    rng = np.random.default_rng([int(seed), _FOLD_STREAM])
+    U = np.zeros((n_new, V.shape[1]), dtype=np.float32)
+    s = p["init_scale"]
+    if model.init == "normal":
+        U[:, :k] = rng.normal(0.0, s, size=(n_new, k))
+    else:
+        U[:, :k] = rng.uniform(0.0, s, size=(n_new, k))
+    if model.use_bias:
+        U[:, k] = 1.0
+    counts = np.diff(rows.indptr)
+    # a user without history gets no factors: the score is the item bias alone
+    U[counts == 0, :k] = 0.0
+    if rows.nnz == 0 or n_new == 0:
+        return U
+    sampler = model.sampler_
+    loss = model._loss_state(p, sampler)
+    state = sampler.fold_in_state(model.sampler_state_, rows,
+                                  getattr(model, "item_counts_", None), n_factors=k, seed=seed)
+    pos = positives_of(rows)
+    group_size = p["group_size"]
+    order = _packed_order(rows)
+    n_blocks = (order.shape[0] + _train_block() - 1) // _train_block()
+    blocks = np.arange(n_blocks, dtype=np.int64)
+    n_threads = min(p["n_threads"], max(1, n_blocks))
+    # one optimizer per thread: the users' gradient sums apart, the items'
+    # (never applied) shared
+    first = make_optim("batch", U, V)
+    opts = [first] + [first._replace(dU=np.zeros_like(U)) for _ in range(n_threads - 1)]
+    workers = [sampler.worker_state(state, w) for w in range(numba.config.NUMBA_NUM_THREADS)]
+    label = (f"folding users into {type(model).__name__} with sampler "
+             f"{type(sampler).__name__}")
+    memo = {}
+    out = np.zeros((n_blocks, 4))
+    m = np.zeros((n_new, k), dtype=np.float32)
+    v = np.zeros((n_new, k), dtype=np.float32)
+    inv_count = (1.0 / np.maximum(counts, 1)).astype(np.float32)[:, None]
+    reg = np.float32(p["user_regularization"])
+    threads_before = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        for epoch in range(epochs):
+            # the loss and a learning sampler's own parameters see the model's
+            # learning rate, as in fit; the users' rows move by Adam below
+            hp = Hyper(p["learning_rate"], p["user_regularization"], p["item_regularization"],
+                       p["bias_regularization"], p["clip_sigmoid"], k, model.use_bias,
+                       p["negatives"], model.similarity == "cosine")
+            if group_size > 1:
+                _train.grouped_order(rows.indptr, rows.indices, np.arange(n_new, dtype=np.int64),
+                                     seed, epoch, order)
+            run_refresh(state, pos, U, V, seed, epoch, False)
+            _train.run_blocks(state, loss, pos, order, blocks, _train_block(), U, V, first, hp,
+                              group_size, False, seed, epoch, out, workers.__getitem__, label,
+                              memo, opts.__getitem__)
+            if sampler.learns:
+                _train.finish_batch(state, p["learning_rate"])
+            run_refresh(state, pos, U, V, seed, epoch, True)
+            # dU holds minus the summed gradients: the mean gradient plus L2
+            g = opts[0].dU[:, :k].copy()
+            opts[0].dU.fill(0.0)
+            for o in opts[1:]:
+                g += o.dU[:, :k]
+                o.dU.fill(0.0)
+            first.dV.fill(0.0)
+            g *= -inv_count
+            g += reg * U[:, :k]
+            t = epoch + 1
+            m *= _BETA1
+            m += (1 - _BETA1) * g
+            v *= _BETA2
+            v += (1 - _BETA2) * g * g
+            rate = learning_rate * np.sqrt(1 - _BETA2 ** t) / (1 - _BETA1 ** t)
+            U[:, :k] -= (rate * m / (np.sqrt(v) + _EPS)).astype(np.float32)
+    finally:
+        numba.set_num_threads(threads_before)
+    if not np.isfinite(U).all():
+        raise FloatingPointError("folding in diverged: the new rows became non-finite; "
+                                 "lower learning_rate")
+    U[counts == 0, :k] = 0.0
+    return U
+
+
+def _train_block():
+    from .base import BLOCK_SIZE
+    return BLOCK_SIZE
+
+
+def _packed_order(rows):
+    from .base import _packed_positives
+    return _packed_positives(rows)
