@@ -103,13 +103,39 @@ def test_an_invalid_recommended_value_is_named_at_fit(small):
         rs.BPR(sampler=Bad(), factors=8).fit(small, progress=False)
 
 
-@pytest.mark.parametrize("name", sorted(SAMPLERS))
-def test_every_shipped_recommendation_is_valid(name):
+#: (sampler, loss) for every recommendation a built-in sampler ships
+SHIPPED = [(name, loss) for name in sorted(SAMPLERS)
+           for loss in SAMPLERS[name].recommended]
+
+
+def test_the_shipped_recommendations_are_the_ones_measured():
+    """Which samplers carry settings of their own is a decision
+    (benchmarks/tune_per_sampler.py): uniform and NBPO use the trainers'
+    defaults, every other built-in sampler recommends for both pair losses."""
+    without = {name for name in SAMPLERS if not SAMPLERS[name].recommended}
+    assert without == {"uniform", "nbpo"}
+    assert len(SHIPPED) == 2 * (len(SAMPLERS) - len(without))
+
+
+@pytest.mark.parametrize("name, loss", SHIPPED)
+def test_every_shipped_recommendation_is_valid(name, loss):
     sampler = SAMPLERS[name]()
-    for loss, settings in sampler.recommended.items():
-        assert loss in ("bpr", "bpo")
-        assert set(settings) <= set(AUTO_PARAMS)
-        model = (rs.BPR if loss == "bpr" else rs.BPO)(sampler=sampler)
-        p = model._validated()             # the trainer's own checks accept every value
-        for key, value in settings.items():
-            assert p[key] == value
+    settings = sampler.recommended[loss]
+    assert loss in ("bpr", "bpo")
+    assert settings and set(settings) <= set(AUTO_PARAMS)
+    model = (rs.BPR if loss == "bpr" else rs.BPO)(sampler=sampler)
+    p = model._validated()             # the trainer's own checks accept every value
+    sources = model.param_sources()
+    for key, value in settings.items():
+        assert p[key] == value
+        assert sources[key] == f"recommended by {type(sampler).__name__} for {loss} (SGD)"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SAMPLERS if not SAMPLERS[n].recommended))
+def test_a_sampler_without_recommendations_trains_at_the_trainers_defaults(name):
+    for trainer in (rs.BPR, rs.BPO):
+        model = trainer(sampler=name)
+        p = model._validated()
+        for key in AUTO_PARAMS:
+            assert p[key] == trainer.trainer_defaults[key]
+            assert model.param_sources()[key] == f"{trainer.__name__} default"

@@ -199,8 +199,14 @@ def _declared(cls):
 
 @pytest.mark.parametrize("name", sorted(rs.samplers.SAMPLERS))
 def test_every_sampler_declares_ranges_over_its_own_parameters(name):
-    params, space = _declared(rs.samplers.SAMPLERS[name])
+    """What tune searches for a sampler is exactly its declared space, over
+    parameters it has: none for a sampler that declares none."""
+    cls = rs.samplers.SAMPLERS[name]
+    params, space = _declared(cls)
     assert set(space) <= params and all(isinstance(r, Range) for r in space.values())
+    ranges, _ = tuning._space_for(rs.BPR, cls(), {})
+    searched = {k.split(".", 1)[1] for k in ranges if k.startswith("sampler.")}
+    assert searched == set(space)
 
 
 @pytest.mark.parametrize("name", tuning.tunable_names())
