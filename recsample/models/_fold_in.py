@@ -10,7 +10,8 @@ the user's number of positives, takes one Adam step (Kingma & Ba, 2015) on
 that user's row. With the items fixed the users are independent problems,
 so one step per epoch on the mean gradient is plain gradient descent on each
 user's own loss, and Adam's per-coordinate scale makes one learning rate
-serve users with 1 or 1,000 positives alike.
+serve users with 1 or 1,000 positives alike. A user's row starts from the
+mean of the rows of the user's items (plus a tenth of a random start).
 
 Threads take contiguous shares of the epoch's blocks, each with gradient
 sums of its own, added in worker order: one thread gives bit-identical rows
@@ -82,6 +83,13 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
     if model.use_bias:
         U[:, k] = 1.0
     counts = np.diff(rows.indptr)
+    # start from the mean of the user's items' rows, plus a tenth of the
+    # model's random start: on movielens-small's validation part this start
+    # alone ranked held-out users as well as training them (Softmax) or better
+    # (CCL), and passes from it beat passes from the random start alone
+    mean = rows.astype(np.float32) @ V[:, :k]
+    mean /= np.maximum(counts, 1).astype(np.float32)[:, None]
+    U[:, :k] = U[:, :k] * np.float32(0.1) + mean
     # a user without history gets no factors: the score is the item bias alone
     U[counts == 0, :k] = 0.0
     if rows.nnz == 0 or n_new == 0:
