@@ -555,7 +555,7 @@ class FactorModel(Params):
         """x_ui for aligned arrays of users and items (float32): the score
         of each (user, item) pair."""
         users = check_users(users, self.n_users)
-        items = check_users(items, self.n_items) if np.size(items) else np.asarray(items, int)
+        items = check_users(items, self.n_items, "items") if np.size(items) else np.asarray(items, int)
         return np.einsum("ij,ij->i", self.user_factors[users], self.item_factors[items])
 
     def score(self, users, items) -> np.ndarray:
@@ -630,14 +630,7 @@ class FactorModel(Params):
         The name and the arguments are ``implicit``'s, so code written for
         its ALS carries over."""
         self._require_fitted()
-        ids = np.asarray(user_ids)
-        if ids.ndim == 0:
-            ids = ids.reshape(1)
-        if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
-            raise TypeError(f"user_ids must be a 1-d array of integer user ids, got "
-                            f"{ids.dtype} with shape {ids.shape}")
-        if ids.size and ids.min() < 0:
-            raise ValueError(f"user_ids must be >= 0, got {ids.min()}")
+        ids = check_users(user_ids, None, "user_ids")
         if len(np.unique(ids)) != len(ids):
             raise ValueError("user_ids has repeated ids: give each user once")
         from ._fold_in import check_rows
@@ -654,7 +647,7 @@ class FactorModel(Params):
             if self.use_bias:
                 grown[U.shape[0]:, -1] = 1.0
             self._user_factors = U = grown
-        U[ids.astype(np.int64)] = new
+        U[ids] = new
         return self
 
     def recommend(self, users=None, k=10, exclude=None, *, user_items=None, user_factors=None):
@@ -722,7 +715,7 @@ class FactorModel(Params):
         other items is taken as that number (at least 1), rather than
         padding every row with -1."""
         self._require_fitted()
-        items = check_users(items, self.n_items)
+        items = check_users(items, self.n_items, "items")
         return _most_similar(self.item_factors[:, :self.factors], items, k)
 
     def similar_users(self, users, k=10):

@@ -745,15 +745,21 @@ def as_csr(data, name, shape=None):
     return canonical_csr(data, name, shape)
 
 
-def check_users(users, n_users):
+def check_users(users, n_users, name="users"):
+    """``users`` as an int64 1-d array of ids in [0, n_users) (``n_users``
+    None: any id >= 0); errors name the argument ``name``."""
     arr = np.asarray(users)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"users must be a 1-d array of integer user ids, got {arr.dtype} "
+        raise TypeError(f"{name} must be a 1-d array of integer ids, got {arr.dtype} "
                         f"with shape {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= n_users):
-        raise ValueError(f"users must lie in [0, {n_users}); got ids from {arr.min()} to {arr.max()}")
+    if n_users is None:
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"{name} must be >= 0, got {arr.min()}")
+    elif arr.size and (arr.min() < 0 or arr.max() >= n_users):
+        raise ValueError(f"{name} must lie in [0, {n_users}); got ids from {arr.min()} to "
+                         f"{arr.max()}")
     return arr.astype(np.int64, copy=False)
 
 

@@ -222,7 +222,7 @@ class NBPO(Sampler):
         if items.shape != users.shape:
             raise ValueError(f"users and items must have the same length, got {users.shape} "
                              f"and {items.shape}")
-        items = check_users(items, state.Q.shape[0]) if items.size else items.astype(np.int64)
+        items = check_users(items, state.Q.shape[0], "items") if items.size else items.astype(np.int64)
         return users, items
 
     @classmethod
