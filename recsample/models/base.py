@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from types import SimpleNamespace
 
 import numba
 import numpy as np
@@ -381,12 +382,48 @@ class FactorModel(Params):
         Training that fails part-way (an exception, Ctrl-C) leaves the factors
         of the last finished epoch in place and its record in ``history_``.
         """
+        run = self._start_fit(train, valid, sample_weight)
+        best = {"score": -np.inf, "arrays": None, "epoch": -1, "bad_rounds": 0}
+        cbs = list(callbacks) if callbacks else []
+        bar = _progress(run.p["epochs"], type(self).__name__, progress)
+        threads_before = numba.get_num_threads()
+        numba.set_num_threads(1 if run.batch else run.p["n_threads"])
+        start = time.perf_counter()
+        try:
+            for epoch in range(run.p["epochs"]):
+                t0 = time.perf_counter()
+                lr = self._train_epoch(run, epoch)
+                record = self._epoch_record(run, epoch, lr, time.perf_counter() - t0)
+                stop = self._validate_epoch(run, epoch, record, best)
+                self.history_.append(record)
+                _show_progress(bar, record, self.valid_metric)
+                elapsed = time.perf_counter() - start
+                for cb in cbs:
+                    if cb(epoch, self, record, elapsed) is True:
+                        stop = True
+                if stop:
+                    break
+        finally:
+            numba.set_num_threads(threads_before)
+            if bar is not None:
+                bar.close()
+        if best["arrays"] is not None:
+            self._user_factors, self._item_factors, self.sampler_state_ = best["arrays"]
+            self.best_epoch_ = best["epoch"]
+            self.best_score_ = best["score"]
+        return self
+
+    # the steps of fit, in the order it takes them
+    def _start_fit(self, train, valid, sample_weight):
+        """Check the arguments, build the factors, the sampler's state and the
+        epoch order, and reset what a fit records; the run's fixed parts."""
         p = self._validated()
         self.effective_params_ = {k: p[k] for k in AUTO_PARAMS}
         matrix = as_csr(train, "train")
         if matrix.nnz == 0:
             raise ValueError("train has no interactions")
         weights = resolve_sample_weight(sample_weight, train, matrix)
+        vmat = metric = cutoff = None
         if valid is not None:
             vmat = as_csr(valid, "valid")
             if vmat.shape != matrix.shape:
@@ -410,26 +447,20 @@ class FactorModel(Params):
         rng = np.random.default_rng(p["seed"])
         U, V = self._init_factors(n_users, n_items, p, rng)
         state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
-        pos = positives_of(matrix)
         group_size = p["group_size"]
         grouped = group_size > 1 or resolve_visit(self.visit, matrix, k, self.shuffle,
                                                   batch) == "user"
         self.visit_ = "user" if grouped else "random"
         order = _packed_positives(matrix)
+        packed = None
         if weights is not None:
             packed = order.copy()   # each epoch's order repeats these by their visits
         elif self.shuffle and not grouped:
             rng.shuffle(order)
         block_size = p["batch_size"] if batch else BLOCK_SIZE
         n_blocks = (matrix.nnz + block_size - 1) // block_size
-        opt = make_optim(self.optimizer, U, V)
         workers = [sampler.worker_state(state, w)
                    for w in range(numba.config.NUMBA_NUM_THREADS)]
-        worker_states = workers.__getitem__
-        label = (f"the training loop for {type(self).__name__} with sampler "
-                 f"{type(sampler).__name__}")
-        memo = {}   # the compiled loop, found once for the whole fit
-        out = np.zeros((n_blocks, 4))
         # blocks between two refreshes of the sampler's state (all: once per epoch)
         interval = int(sampler.refresh_interval(state))
         per_refresh = (max(1, -(-interval // (block_size * p["negatives"]))) if interval > 0
@@ -443,106 +474,106 @@ class FactorModel(Params):
         self.weighted_ = weights is not None
         self.history_ = []
         self.n_users_skipped_ = 0
-        best = (-np.inf, None, -1)
-        bad_rounds = 0
-        cbs = list(callbacks) if callbacks else []
-        bar = _progress(p["epochs"], type(self).__name__, progress)
-        threads_before = numba.get_num_threads()
-        numba.set_num_threads(1 if batch else p["n_threads"])
-        start = time.perf_counter()
-        try:
-            for epoch in range(p["epochs"]):
-                t0 = time.perf_counter()
-                lr = p["learning_rate"] * p["learning_rate_decay"] ** epoch
-                hp = Hyper(lr, p["user_regularization"], p["item_regularization"],
-                           p["bias_regularization"], p["clip_sigmoid"], k, self.use_bias,
-                           p["negatives"], self.similarity == "cosine")
-                if grouped:
-                    users = (rng.permutation(n_users) if self.shuffle
-                             else np.arange(n_users)).astype(np.int64)
-                    indptr, indices = matrix.indptr, matrix.indices
-                    if weights is not None:
-                        indptr, indices = weighted_rows(
-                            matrix, visit_counts(weights, p["seed"], epoch))
-                    _train.grouped_order(indptr, indices, users, p["seed"], epoch, order)
-                elif weights is not None:
-                    order[:] = np.repeat(packed, visit_counts(weights, p["seed"], epoch))
-                    if self.shuffle and not batch:
-                        rng.shuffle(order)
-                if batch:
-                    if self.shuffle and not grouped:
-                        rng.shuffle(order)
-                    for blk in range(n_blocks):
-                        if blk % per_refresh == 0:
-                            run_refresh(state, pos, U, V, p["seed"], epoch, False)
-                        _train.run_blocks(state, loss, pos, order, np.array([blk], dtype=np.int64),
-                                          block_size, U, V, opt, hp, group_size, False,
-                                          p["seed"], epoch, out, label=label, memo=memo)
-                        _train.apply_batch(state, U, V, opt.dU, opt.dV, lr,
-                                           p["user_regularization"], p["item_regularization"],
-                                           p["bias_regularization"], k, self.use_bias)
-                else:
-                    if self.shuffle:
-                        blocks = rng.permutation(n_blocks).astype(np.int64)
-                    else:
-                        blocks = np.arange(n_blocks, dtype=np.int64)
-                    for first in range(0, n_blocks, per_refresh):
-                        run_refresh(state, pos, U, V, p["seed"], epoch, False)
-                        _train.run_blocks(state, loss, pos, order, blocks[first:first + per_refresh],
-                                          block_size, U, V, opt, hp, group_size,
-                                          self.shuffle and not grouped, p["seed"], epoch, out,
-                                          worker_states, label, memo)
-                run_refresh(state, pos, U, V, p["seed"], epoch, True)
-                seconds = time.perf_counter() - t0
-                if not (_train.all_finite(U) and _train.all_finite(V)):
-                    raise FloatingPointError(
-                        f"training diverged in epoch {epoch}: factors became non-finite with "
-                        f"learning_rate={p['learning_rate']:g} (this epoch {lr:.4g}); lower "
-                        "learning_rate or raise regularization")
-                pairs = int(out[:, 2].sum())
-                # pair losses: mean over the pairs of every 8th positive (see
-                # losses.LOSS_EVERY); group losses: mean over positives
-                loss_mean = float(out[:, 0].sum() / max(out[:, 1].sum(), 1.0))
-                record = {"epoch": epoch, "loss": loss_mean,
-                          "pairs": pairs, "skipped": int(out[:, 3].sum()),
-                          "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-12),
-                          "learning_rate": lr}
-                self.n_users_skipped_ = record["skipped"]
-                stop = False
-                if valid is not None and ((epoch + 1) % p["eval_every"] == 0
-                                          or epoch + 1 == p["epochs"]):
-                    value = self._validate(matrix, vmat, metric, cutoff)
-                    record[self.valid_metric] = value
-                    if value > best[0]:
-                        best = (value, (U.copy(), V.copy(), _copy_state(state)), epoch)
-                        bad_rounds = 0
-                    else:
-                        bad_rounds += 1
-                        if self.patience is not None and bad_rounds >= self.patience:
-                            stop = True
-                self.history_.append(record)
-                if bar is not None:
-                    post = {"loss": f"{record['loss']:.4f}",
-                            "pairs/s": f"{record['pairs_per_second']:,.0f}"}
-                    if valid is not None and self.valid_metric in record:
-                        post[self.valid_metric] = f"{record[self.valid_metric]:.4f}"
-                    bar.set_postfix(post, refresh=False)
-                    bar.update(1)
-                elapsed = time.perf_counter() - start
-                for cb in cbs:
-                    if cb(epoch, self, record, elapsed) is True:
-                        stop = True
-                if stop:
-                    break
-        finally:
-            numba.set_num_threads(threads_before)
-            if bar is not None:
-                bar.close()
-        if best[1] is not None:
-            self._user_factors, self._item_factors, self.sampler_state_ = best[1]
-            self.best_epoch_ = best[2]
-            self.best_score_ = best[0]
-        return self
+        return SimpleNamespace(
+            p=p, matrix=matrix, weights=weights, packed=packed, vmat=vmat, metric=metric,
+            cutoff=cutoff, sampler=sampler, loss=loss, batch=batch, grouped=grouped,
+            rng=rng, U=U, V=V, state=state, pos=positives_of(matrix), order=order,
+            block_size=block_size, n_blocks=n_blocks, per_refresh=per_refresh,
+            opt=make_optim(self.optimizer, U, V), worker_states=workers.__getitem__,
+            label=(f"the training loop for {type(self).__name__} with sampler "
+                   f"{type(sampler).__name__}"),
+            memo={},   # the compiled loop, found once for the whole fit
+            out=np.zeros((n_blocks, 4)))
+
+    def _epoch_order(self, run, epoch):
+        """Lay out the epoch's positives in ``run.order``: user by user for
+        the grouped visit, repeated by their visits with weights."""
+        p = run.p
+        if run.grouped:
+            n_users = run.matrix.shape[0]
+            users = (run.rng.permutation(n_users) if self.shuffle
+                     else np.arange(n_users)).astype(np.int64)
+            indptr, indices = run.matrix.indptr, run.matrix.indices
+            if run.weights is not None:
+                indptr, indices = weighted_rows(
+                    run.matrix, visit_counts(run.weights, p["seed"], epoch))
+            _train.grouped_order(indptr, indices, users, p["seed"], epoch, run.order)
+        elif run.weights is not None:
+            run.order[:] = np.repeat(run.packed, visit_counts(run.weights, p["seed"], epoch))
+            if self.shuffle and not run.batch:
+                run.rng.shuffle(run.order)
+
+    def _train_epoch(self, run, epoch):
+        """One pass over the positives: Hogwild blocks on the threads, or
+        the batch optimizer's consecutive batches; the sampler's state is
+        refreshed between chunks of blocks. Returns the epoch's learning rate."""
+        p, U, V, state, pos = run.p, run.U, run.V, run.state, run.pos
+        lr = p["learning_rate"] * p["learning_rate_decay"] ** epoch
+        hp = Hyper(lr, p["user_regularization"], p["item_regularization"],
+                   p["bias_regularization"], p["clip_sigmoid"], p["factors"], self.use_bias,
+                   p["negatives"], self.similarity == "cosine")
+        self._epoch_order(run, epoch)
+        if run.batch:
+            if self.shuffle and not run.grouped:
+                run.rng.shuffle(run.order)
+            for blk in range(run.n_blocks):
+                if blk % run.per_refresh == 0:
+                    run_refresh(state, pos, U, V, p["seed"], epoch, False)
+                _train.run_blocks(state, run.loss, pos, run.order,
+                                  np.array([blk], dtype=np.int64), run.block_size, U, V,
+                                  run.opt, hp, p["group_size"], False, p["seed"], epoch,
+                                  run.out, label=run.label, memo=run.memo)
+                _train.apply_batch(state, U, V, run.opt.dU, run.opt.dV, lr,
+                                   p["user_regularization"], p["item_regularization"],
+                                   p["bias_regularization"], p["factors"], self.use_bias)
+        else:
+            if self.shuffle:
+                blocks = run.rng.permutation(run.n_blocks).astype(np.int64)
+            else:
+                blocks = np.arange(run.n_blocks, dtype=np.int64)
+            for first in range(0, run.n_blocks, run.per_refresh):
+                run_refresh(state, pos, U, V, p["seed"], epoch, False)
+                _train.run_blocks(state, run.loss, pos, run.order,
+                                  blocks[first:first + run.per_refresh], run.block_size, U,
+                                  V, run.opt, hp, p["group_size"],
+                                  self.shuffle and not run.grouped, p["seed"], epoch,
+                                  run.out, run.worker_states, run.label, run.memo)
+        run_refresh(state, pos, U, V, p["seed"], epoch, True)
+        if not (_train.all_finite(U) and _train.all_finite(V)):
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch}: factors became non-finite with "
+                f"learning_rate={p['learning_rate']:g} (this epoch {lr:.4g}); lower "
+                "learning_rate or raise regularization")
+        return lr
+
+    def _epoch_record(self, run, epoch, lr, seconds):
+        """The epoch's entry of ``history_`` from the blocks' counters."""
+        out = run.out
+        pairs = int(out[:, 2].sum())
+        # pair losses: mean over the pairs of every 8th positive (see
+        # losses.LOSS_EVERY); group losses: mean over positives
+        loss_mean = float(out[:, 0].sum() / max(out[:, 1].sum(), 1.0))
+        record = {"epoch": epoch, "loss": loss_mean,
+                  "pairs": pairs, "skipped": int(out[:, 3].sum()),
+                  "seconds": seconds, "pairs_per_second": pairs / max(seconds, 1e-12),
+                  "learning_rate": lr}
+        self.n_users_skipped_ = record["skipped"]
+        return record
+
+    def _validate_epoch(self, run, epoch, record, best):
+        """With ``valid``: score the epoch when it is due, keep the best
+        factors in ``best``; True when ``patience`` says stop."""
+        if run.vmat is None or not ((epoch + 1) % run.p["eval_every"] == 0
+                                    or epoch + 1 == run.p["epochs"]):
+            return False
+        value = self._validate(run.matrix, run.vmat, run.metric, run.cutoff)
+        record[self.valid_metric] = value
+        if value > best["score"]:
+            best.update(score=value, epoch=epoch, bad_rounds=0,
+                        arrays=(run.U.copy(), run.V.copy(), _copy_state(run.state)))
+            return False
+        best["bad_rounds"] += 1
+        return self.patience is not None and best["bad_rounds"] >= self.patience
 
     def _validate(self, train, valid, metric, cutoff):
         from ..evaluation import evaluate
@@ -555,7 +586,8 @@ class FactorModel(Params):
         """x_ui for aligned arrays of users and items (float32): the score
         of each (user, item) pair."""
         users = check_users(users, self.n_users)
-        items = check_users(items, self.n_items, "items") if np.size(items) else np.asarray(items, int)
+        items = (check_users(items, self.n_items, "items") if np.size(items)
+                 else np.asarray(items, int))
         return np.einsum("ij,ij->i", self.user_factors[users], self.item_factors[items])
 
     def score(self, users, items) -> np.ndarray:
@@ -791,6 +823,16 @@ def _parse_metric(name):
         return metric, int(cutoff)
     except ValueError:
         raise ValueError(f"valid_metric must look like 'ndcg@10', got {name!r}") from None
+
+
+def _show_progress(bar, record, valid_metric):
+    if bar is None:
+        return
+    post = {"loss": f"{record['loss']:.4f}", "pairs/s": f"{record['pairs_per_second']:,.0f}"}
+    if valid_metric in record:
+        post[valid_metric] = f"{record[valid_metric]:.4f}"
+    bar.set_postfix(post, refresh=False)
+    bar.update(1)
 
 
 def _progress(total, desc, enabled):
