@@ -9,11 +9,12 @@ matplotlib, the trainers) load only inside the command that needs them, so
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
 from pathlib import Path
+
+from ._checks import suggest as _suggest
 
 __all__ = ["main", "build_parser", "UsageError", "COMPARE_DEFAULTS"]
 
@@ -126,11 +127,6 @@ def _option(text):
     except ValueError:
         value = raw
     return name.strip(), value
-
-
-def _suggest(name, known) -> str:
-    close = difflib.get_close_matches(str(name).lower(), list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _check_name(kind, name, known, flag):

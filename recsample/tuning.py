@@ -15,7 +15,6 @@ the trials fit on the rest.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import numbers
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import search_space as _space
+from ._checks import check_int as _check_int, parse_metric, suggest as _suggest
 
 __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
 
@@ -55,11 +55,6 @@ def tunable_names() -> list:
     return list(_classes())
 
 
-def _suggest(name, known) -> str:
-    close = difflib.get_close_matches(str(name).lower(), list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def resolve_model(model):
     """(class, fixed parameters) for a name, a class or an unfitted model."""
     classes = _classes()
@@ -84,18 +79,7 @@ def _is_trainer(cls) -> bool:
 
 
 def _parse_metric(metric):
-    text = str(metric).strip().lower()
-    name, _, cut = text.partition("@")
-    if name not in _RANK_METRICS or not cut.isdigit() or int(cut) < 1:
-        raise ValueError(f"metric must be NAME@K with NAME one of {', '.join(_RANK_METRICS)} "
-                         f"and K >= 1 (e.g. 'ndcg@10'), got {metric!r}")
-    return name, int(cut)
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return parse_metric(metric, "metric", _RANK_METRICS)
 
 
 @dataclass

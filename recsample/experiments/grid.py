@@ -7,13 +7,14 @@ same key however it was written (as a dict, or as a model instance).
 """
 from __future__ import annotations
 
-import difflib
 import json
 import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .._checks import suggest as _suggest
 
 __all__ = ["Run", "normalize_config", "resolve_datasets", "expand", "execute", "COLUMNS",
            "KEY_COLUMNS", "MODEL_NAMES", "DEFAULT_METRICS", "DEFAULT_TEST_FRACTION"]
@@ -37,11 +38,6 @@ _CONFIG_KEYS = ("model", "sampler", "params", "callbacks")
 def _model_classes():
     from ..models import MODELS
     return {name.lower(): cls for name, cls in MODELS.items()}
-
-
-def _suggest(name, known):
-    close = difflib.get_close_matches(str(name).lower(), list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _plain(value):

@@ -25,6 +25,7 @@ import numbers
 import numba
 import numpy as np
 
+from .._checks import check_int
 from .._optim import make_optim
 from ..losses import Hyper
 from ..samplers.base import as_csr, positives_of, run_refresh
@@ -47,12 +48,6 @@ def check_rows(user_items, n_items, name="user_items"):
     return rows
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def _positive_float(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not np.isfinite(value) or value <= 0:
@@ -64,7 +59,7 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
     """The internal factor rows (float32, n_new x width) of the users in
     ``user_items``; see ``FactorModel.fold_in``."""
     model._require_fitted()
-    epochs = _positive_int("epochs", epochs)
+    epochs = check_int("epochs", epochs, 1)
     learning_rate = _positive_float("learning_rate", learning_rate)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
+from .._checks import parse_metric
 from .._params import Params
 from .._optim import OPTIMIZERS, make_optim
 from ..losses import Hyper, pair_group_loss_state, pair_loss_state
@@ -818,11 +819,7 @@ def _copy_state(state):
 
 
 def _parse_metric(name):
-    try:
-        metric, cutoff = str(name).split("@")
-        return metric, int(cutoff)
-    except ValueError:
-        raise ValueError(f"valid_metric must look like 'ndcg@10', got {name!r}") from None
+    return parse_metric(name, "valid_metric")
 
 
 def _show_progress(bar, record, valid_metric):

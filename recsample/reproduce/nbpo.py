@@ -56,6 +56,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._checks import check_int as _check_int
+
 __all__ = ["reproduce", "Reproduction", "authors_settings", "authors_f1", "authors_ndcg",
            "select_authors", "select_strict", "paired_tests", "AUTHORS_FILE", "MODELS", "KS",
            "add_arguments", "run"]
@@ -652,11 +654,6 @@ def reproduce(path, seeds=10, epochs=200, negatives=4, models=MODELS, out=None, 
     if out is not None:
         result.save(out)
     return result
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 # ------------------------------------------------------------------ command line
