@@ -14,15 +14,15 @@ import os
 import sys
 from pathlib import Path
 
+from . import registry
 from ._checks import suggest as _suggest
 
 __all__ = ["main", "build_parser", "UsageError", "COMPARE_DEFAULTS"]
 
-MODEL_NAMES = ("bpr", "bpo", "nbpo", "softmax", "ccl")
-BASELINE_NAMES = ("popular", "ease", "als")
-SAMPLER_NAMES = ("uniform", "popularity", "dns", "nbpo", "warp", "aobpr", "srns", "importance",
-                 "kos")
-ALL_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "auc", "coverage")
+MODEL_NAMES = registry.names("model")
+BASELINE_NAMES = registry.names("baseline")
+SAMPLER_NAMES = registry.names("sampler")
+ALL_METRICS = registry.METRICS
 #: lambda_phi of the NBPO sampler under SGD training (its own default, 5, is
 #: the paper's value for the batch optimizer and over-regularises per-pair steps)
 NBPO_SGD_LAMBDA_PHI = 0.01

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import search_space as _space
+from . import registry, search_space as _space
 from ._checks import check_int as _check_int, parse_metric, suggest as _suggest
 
 __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
@@ -33,7 +33,7 @@ __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
 #: Trial states that count as done when a stored study is resumed; a trial
 #: that failed or was interrupted (Ctrl-C marks it failed) runs again.
 _DONE_STATES = ("COMPLETE", "PRUNED")
-_RANK_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1")
+_RANK_METRICS = registry.RANK_METRICS
 
 
 def _optuna():

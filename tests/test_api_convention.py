@@ -192,3 +192,19 @@ def test_model_saved_with_kos_K_loads(tmp_path, movielens):
     assert loaded.sampler == rs.samplers.KOS(n_positives=4, k=2)
     assert loaded.sampler_ == rs.samplers.KOS(n_positives=4, k=2)
     json.loads(text)
+
+
+def test_the_registry_names_every_trainer_and_baseline_and_loads_them():
+    import inspect
+    import recsample.baselines as baselines
+    import recsample.models as models
+    from recsample import registry
+    trainers = {c for c in vars(models).values() if inspect.isclass(c)
+                and issubclass(c, models.FactorModel) and c is not models.FactorModel}
+    assert {registry.load("model", n) for n in registry.names("model")} == trainers
+    refs = {c for c in vars(baselines).values() if inspect.isclass(c)
+            and issubclass(c, baselines.Baseline) and c is not baselines.Baseline}
+    assert {registry.load("baseline", n) for n in registry.names("baseline")} == refs
+    assert all(registry.load("baseline", n).name == n for n in registry.names("baseline"))
+    with pytest.raises(ValueError, match="did you mean 'softmax'"):
+        registry.load("model", "sofmax")

@@ -107,9 +107,16 @@ def test_warp_weights_reach_the_gradient_in_training(movielens_split):
 
 
 def test_names_work_as_sampler_argument_and_in_the_cli(movielens_split):
+    import inspect
+    import recsample.samplers as samplers
+    from recsample import registry
     from recsample.cli import SAMPLER_NAMES
-    from recsample.samplers import SAMPLERS as REGISTRY
-    assert set(SAMPLER_NAMES) == set(REGISTRY)
+    # every sampler class the package exports is registered, under its own name
+    exported = {c for c in vars(samplers).values() if inspect.isclass(c)
+                and issubclass(c, samplers.Sampler) and c is not samplers.Sampler}
+    assert {registry.load("sampler", n) for n in registry.names("sampler")} == exported
+    assert all(registry.load("sampler", n).name == n for n in registry.names("sampler"))
+    assert SAMPLER_NAMES == registry.names("sampler")
     train, _ = movielens_split
     for name in ("warp", "aobpr", "srns", "importance", "kos"):
         model = rs.BPR(factors=4, epochs=1, sampler=name, n_threads=1).fit(train, progress=False)

@@ -7,8 +7,9 @@ from .base import Baseline
 from .popular import MostPopular
 from .ease import EASE, ease_bytes
 from .als import ALS
+from .. import registry as _registry
 
 #: command-line and ``rs.tune`` names
-BASELINES = {cls.name: cls for cls in (MostPopular, EASE, ALS)}
+BASELINES = {name: _registry.load("baseline", name) for name in _registry.BASELINES}
 
 __all__ = ["Baseline", "MostPopular", "EASE", "ALS", "BASELINES", "ease_bytes"]

@@ -8,6 +8,7 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .. import registry
 from .metrics import RANK_METRICS, per_user_metrics
 from .ranking import rank_block, rank_factors
 from .report import Report
@@ -16,7 +17,7 @@ from .topk import as_csr, block_rows, check_factors, empty_csr_arrays, factor_bl
 
 __all__ = ["evaluate", "METRICS", "DEFAULT_METRICS"]
 
-METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "f1", "auc", "coverage")
+METRICS = registry.METRICS
 DEFAULT_METRICS = METRICS
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import registry
+
 __all__ = ["precision", "recall", "f1", "ndcg", "average_precision", "reciprocal_rank",
            "hit_rate", "per_user_metrics", "RANK_METRICS"]
 
 # codes used by the shared loop; order is the order of RANK_METRICS
 PRECISION, RECALL, F1, NDCG, MAP, MRR, HIT_RATE = range(7)
-RANK_METRICS = ("precision", "recall", "f1", "ndcg", "map", "mrr", "hit_rate")
+RANK_METRICS = registry.RANK_METRICS
 
 
 # ----------------------------------------------------------- per-user kernels

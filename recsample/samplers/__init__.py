@@ -5,6 +5,7 @@ instance; names are those in :data:`SAMPLERS`.
 """
 import difflib
 
+from .. import registry as _registry
 from .base import Sampler
 from .uniform import Uniform
 from .popularity import Popularity
@@ -16,8 +17,8 @@ from .srns import SRNS
 from .importance import Importance
 from .kos import KOS
 
-SAMPLERS = {cls.name: cls for cls in (Uniform, Popularity, DNS, NBPO, WARP, AOBPR, SRNS,
-                                      Importance, KOS)}
+#: name -> class, in the order of :data:`recsample.registry.SAMPLERS`
+SAMPLERS = {name: _registry.load("sampler", name) for name in _registry.SAMPLERS}
 
 __all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "SRNS",
            "Importance", "KOS", "SAMPLERS", "get_sampler"]
