@@ -261,6 +261,23 @@ def _pool_stream(pending, by_name, k, metrics, split, n_jobs, errors):
 
 
 # ------------------------------------------------------------------ ray
+def _start_ray(ray, address=None, num_cpus=None, quiet=False) -> bool:
+    """Start Ray (or connect to ``address``) unless it runs already; True
+    when this call started it, so the caller shuts it down again."""
+    if ray.is_initialized():
+        return False
+    options = {"include_dashboard": False, "log_to_driver": False}
+    if quiet:
+        import logging
+        options["logging_level"] = logging.ERROR   # Ray's start-up notices too
+    if address is not None:
+        options["address"] = address
+    elif num_cpus is not None:
+        options["num_cpus"] = num_cpus
+    ray.init(**options)
+    return True
+
+
 def _import_ray():
     return require("ray", "ray", "the Ray backend")
 
@@ -280,18 +297,7 @@ def _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus, cpu
         raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
     if not pending:
         return
-    started = False
-    if not ray.is_initialized():
-        options = {"include_dashboard": False, "log_to_driver": False}
-        if not progress:
-            import logging
-            options["logging_level"] = logging.ERROR   # quiet: Ray's start-up notices too
-        if address is not None:
-            options["address"] = address
-        elif num_cpus is not None:
-            options["num_cpus"] = num_cpus
-        ray.init(**options)
-        started = True
+    started = _start_ray(ray, address, num_cpus, quiet=not progress)
     futures = {}
     try:
         task = ray.remote(_ray_task).options(

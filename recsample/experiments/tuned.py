@@ -280,19 +280,11 @@ def _ray_task(data, unit, common):
 
 def _ray_units(units, data, common, address, num_cpus):
     """Each unit as a Ray task; results yielded as tasks finish."""
-    from .runner import _import_ray
+    from .runner import _import_ray, _start_ray
     ray = _import_ray()
     if not units:
         return
-    started = False
-    if not ray.is_initialized():
-        options = {"include_dashboard": False, "log_to_driver": False}
-        if address is not None:
-            options["address"] = address
-        elif num_cpus is not None:
-            options["num_cpus"] = num_cpus
-        ray.init(**options)
-        started = True
+    started = _start_ray(ray, address, num_cpus)
     futures = {}
     try:
         task = ray.remote(_ray_task)
