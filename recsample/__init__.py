@@ -34,6 +34,8 @@ _LAZY = {
     "warmup": (".compilation", "warmup"),
     "baselines": (".baselines", None),
     "search_space": (".search_space", None),
+    "ann": (".ann", None),
+    "ItemIndex": (".ann", "ItemIndex"),
 }
 
 __all__ = ["__version__", "Interactions", *_LAZY]
