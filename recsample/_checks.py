@@ -1,9 +1,12 @@
-"""Small argument checks shared by the package: integer bounds, "did you
-mean" hints and ``NAME@K`` metric names."""
+"""Small argument checks shared by the package: integer bounds, id arrays,
+"did you mean" hints and ``NAME@K`` metric names. Imports numpy only, so
+light modules (the registry, the command line, the ANN index) use it too."""
 from __future__ import annotations
 
 import difflib
 import numbers
+
+import numpy as np
 
 
 def suggest(name, known) -> str:
@@ -29,3 +32,21 @@ def parse_metric(metric, name="metric", known=None):
         raise ValueError(f"{name} must be NAME@K{names} and K >= 1 (e.g. 'ndcg@10'), "
                          f"got {metric!r}")
     return metric_name, int(cut)
+
+
+def check_ids(users, n_users, name="users"):
+    """``users`` as an int64 1-d array of ids in [0, n_users) (``n_users``
+    None: any id >= 0); errors name the argument ``name``."""
+    arr = np.asarray(users)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"{name} must be a 1-d array of integer ids, got {arr.dtype} "
+                        f"with shape {arr.shape}")
+    if n_users is None:
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"{name} must be >= 0, got {arr.min()}")
+    elif arr.size and (arr.min() < 0 or arr.max() >= n_users):
+        raise ValueError(f"{name} must lie in [0, {n_users}); got ids from {arr.min()} to "
+                         f"{arr.max()}")
+    return arr.astype(np.int64, copy=False)

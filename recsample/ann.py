@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_ids
 from ._optional import require
 from ._version import __version__
 
@@ -439,7 +440,7 @@ class ItemIndex:
                 raise ValueError("this index has no user rows (it was loaded without its "
                                  "model, or built from one without user_factors): pass "
                                  "model= to ItemIndex.load, or query with user_factors=")
-            users = _check_ids(users, self._users.shape[0])
+            users = check_ids(users, self._users.shape[0])
             Q = self._users[users]
             rows, n_rows = users, self._users.shape[0]
         else:
@@ -680,16 +681,3 @@ def _read_meta(path):
     if meta["mips"] not in MIPS:
         raise ValueError(f"{path} names an unknown mips {meta['mips']!r}")
     return {key: meta[key] for key in fields}
-
-
-def _check_ids(users, n_users):
-    arr = np.asarray(users)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"users must be a 1-d array of integer user ids, got {arr.dtype} "
-                        f"with shape {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= n_users):
-        raise ValueError(f"users must lie in [0, {n_users}); got ids from {arr.min()} to "
-                         f"{arr.max()}")
-    return arr.astype(np.int64, copy=False)

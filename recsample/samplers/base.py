@@ -107,6 +107,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
+from .._checks import check_ids
 from .._params import Params
 from .._inline import inline_overload
 from .._intrinsics import borrow
@@ -747,20 +748,8 @@ def as_csr(data, name, shape=None):
 
 def check_users(users, n_users, name="users"):
     """``users`` as an int64 1-d array of ids in [0, n_users) (``n_users``
-    None: any id >= 0); errors name the argument ``name``."""
-    arr = np.asarray(users)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise TypeError(f"{name} must be a 1-d array of integer ids, got {arr.dtype} "
-                        f"with shape {arr.shape}")
-    if n_users is None:
-        if arr.size and arr.min() < 0:
-            raise ValueError(f"{name} must be >= 0, got {arr.min()}")
-    elif arr.size and (arr.min() < 0 or arr.max() >= n_users):
-        raise ValueError(f"{name} must lie in [0, {n_users}); got ids from {arr.min()} to "
-                         f"{arr.max()}")
-    return arr.astype(np.int64, copy=False)
+    None: any id >= 0); see :func:`recsample._checks.check_ids`."""
+    return check_ids(users, n_users, name)
 
 
 def _factors_for(sampler, model, matrix):
