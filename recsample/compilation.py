@@ -64,8 +64,8 @@ def cache_dir(dispatcher) -> str:
 class _Notice(event.Listener):
     """Writes one line when the first compilation starts, one when it ends."""
 
-    def __init__(self, what, where, stream):
-        self.what, self.where, self.stream = what, where, stream
+    def __init__(self, what, where, stream, hint=True):
+        self.what, self.where, self.stream, self.hint = what, where, stream, hint
         self.depth = 0
         self.started = None
 
@@ -75,8 +75,9 @@ class _Notice(event.Listener):
         self.depth += 1
         if self.started is None:
             self.started = time.perf_counter()
+            ahead = " (`recsample warmup` compiles ahead)" if self.hint else ""
             self._write(f"recsample: compiling {self.what} once; later runs load it from "
-                        f"the cache in {self.where} (`recsample warmup` compiles ahead)")
+                        f"the cache in {self.where}{ahead}")
 
     def on_end(self, ev):
         if threading.current_thread() is not self.thread:
@@ -95,15 +96,18 @@ class _Notice(event.Listener):
 
 
 @contextmanager
-def compile_notice(what, dispatcher, stream=None):
+def compile_notice(what, dispatcher, stream=None, hint=True):
     """While the body runs, a compilation that starts in this thread writes
     ``recsample: compiling <what> once ...`` and, when it ends, the seconds it
     took (to ``stream``, default standard error). Nothing is written when the
-    compiled code is already in memory or loaded from the disk cache."""
+    compiled code is already in memory or loaded from the disk cache.
+    ``hint`` adds that ``recsample warmup`` compiles it ahead (not for
+    what warmup does not compile, such as fold-in's loop)."""
     if not notices_enabled():
         yield
         return
-    listener = _Notice(what, cache_dir(dispatcher), sys.stderr if stream is None else stream)
+    listener = _Notice(what, cache_dir(dispatcher), sys.stderr if stream is None else stream,
+                       hint)
     listener.thread = threading.current_thread()
     listener.done = False
     with _lock:

@@ -111,12 +111,17 @@ def test_a_fit_names_its_model_and_sampler_in_the_notice(monkeypatch, movielens)
     said = []
     real = _train.compile_notice
 
-    def spy(what, kernel):
-        said.append(what)
-        return real(what, kernel)
+    def spy(what, kernel, hint=True):
+        said.append((what, hint))
+        return real(what, kernel, hint=hint)
     monkeypatch.setattr(_train, "compile_notice", spy)
-    rs.BPR(factors=4, epochs=2, sampler="dns", n_threads=1).fit(movielens, progress=False)
-    assert said == ["the training loop for BPR with sampler DNS"]   # once per fit
+    model = rs.BPR(factors=4, epochs=2, sampler="dns", n_threads=1).fit(movielens,
+                                                                         progress=False)
+    # once per fit; warmup compiles the training loops, so the notice says so
+    assert said == [("the training loop for BPR with sampler DNS", True)]
+    model.fold_in(movielens.matrix[:3], epochs=2)
+    # once per fold-in, and without the warmup hint: warmup does not compile it
+    assert said[1:] == [("folding users into BPR with sampler DNS", False)]
 
 
 def test_pairs_are_named_model_plus_sampler():

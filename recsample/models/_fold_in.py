@@ -127,7 +127,7 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
             run_refresh(state, pos, U, V, seed, epoch, False)
             _train.run_blocks(state, loss, pos, order, blocks, _train_block(), U, V, first, hp,
                               group_size, False, seed, epoch, out, workers.__getitem__, label,
-                              memo, opts.__getitem__)
+                              memo, opts.__getitem__, warmed=False)
             if sampler.learns:
                 _train.finish_batch(state, p["learning_rate"])
             run_refresh(state, pos, U, V, seed, epoch, True)

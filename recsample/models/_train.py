@@ -136,7 +136,8 @@ def run_block_list(state, loss, pos, order, blocks, block_size, U, V, opt, hp, g
 
 
 def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group_size, shuffle,
-               seed, epoch, out, worker_states=None, label=None, memo=None, worker_opts=None):
+               seed, epoch, out, worker_states=None, label=None, memo=None, worker_opts=None,
+               warmed=True):
     """Train the listed blocks on ``numba.get_num_threads()`` threads
     (Hogwild), each thread taking a contiguous share of ``blocks`` in order,
     as a static ``prange`` schedule would; with one thread, in this thread.
@@ -148,6 +149,8 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
     (``Sampler.worker_state``); by default every thread shares ``state``.
     ``worker_opts`` likewise gives each thread its own optimizer (batch
     sums of its own, as ``fold_in`` keeps them); by default ``opt``.
+    ``warmed`` says whether ``recsample warmup`` compiles this loop (the
+    compile notice then says so).
     The kernel is compiled (or loaded from the disk cache) in this thread
     first; a real compilation says so on standard error, naming ``label``
     (see :mod:`recsample.compilation`). ``memo``, a dict the caller keeps
@@ -162,7 +165,8 @@ def run_blocks(state, loss, pos, order, blocks, block_size, U, V, opt, hp, group
         own = type(state).__module__.startswith("recsample.")
         kernel = run_block_list.cached if own else run_block_list.fresh
         sig = tuple(kernel.typeof_pyval(a) for a in args)
-        with compile_notice(label or "the training loop", kernel), warnings.catch_warnings():
+        with compile_notice(label or "the training loop", kernel, hint=warmed), \
+                warnings.catch_warnings():
             # "parallel=True was specified but no transformation for parallel
             # execution was possible": intended, see run_block_list
             warnings.simplefilter("ignore", NumbaPerformanceWarning)
