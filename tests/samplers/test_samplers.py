@@ -8,18 +8,11 @@ from scipy import stats
 
 import recsample as rs
 from recsample.samplers import DNS, NBPO, Popularity, Uniform, get_sampler
+from helpers import Factors
 
 # A goodness-of-fit test at this level fails by chance once in 10,000 runs;
 # the seeds are fixed, so a failure means the distribution is wrong.
 P_MIN = 1e-4
-
-
-class Factors:
-    """Any object with user_factors/item_factors stands in for a model."""
-
-    def __init__(self, U, V):
-        self.user_factors = np.asarray(U, dtype=np.float32)
-        self.item_factors = np.asarray(V, dtype=np.float32)
 
 
 @pytest.fixture

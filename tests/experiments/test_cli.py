@@ -148,7 +148,7 @@ def test_compare_reads_a_toml_config_and_the_command_line_wins(tmp_path):
 
 
 def test_the_example_config_is_valid():
-    example = Path(__file__).resolve().parents[1] / "examples" / "compare.toml"
+    example = Path(__file__).resolve().parents[2] / "examples" / "compare.toml"
     import tomllib
     from recsample.cli import COMPARE_DEFAULTS
     raw = tomllib.loads(example.read_text())

@@ -9,7 +9,7 @@ import recsample as rs
 from recsample.datasets import load_user_item_split, read_user_item_lines
 from recsample.reproduce import gowalla
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GOWALLA = Path(os.environ.get("RECSAMPLE_GOWALLA", REPO.parent / "shared" / "data" / "gowalla"))
 
 

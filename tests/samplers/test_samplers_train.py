@@ -5,6 +5,7 @@ import pytest
 
 import recsample as rs
 from recsample.samplers import AOBPR, DNS, KOS, SRNS, WARP, Importance
+from helpers import Factors
 
 SAMPLERS = {
     "dns-mn": lambda: DNS(candidates=8, hardest=2),
@@ -16,12 +17,6 @@ SAMPLERS = {
     "importance-popularity": lambda: Importance(proposal="popularity"),
     "kos": lambda: KOS(),
 }
-
-
-class Factors:
-    def __init__(self, U, V):
-        self.user_factors = np.asarray(U, dtype=np.float32)
-        self.item_factors = np.asarray(V, dtype=np.float32)
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLERS))

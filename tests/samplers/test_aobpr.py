@@ -9,14 +9,9 @@ from scipy import stats
 
 import recsample as rs
 from recsample.samplers import AOBPR
+from helpers import Factors
 
 P_MIN = 1e-4   # goodness of fit fails by chance once in 10,000 runs; seeds are fixed
-
-
-class Factors:
-    def __init__(self, U, V):
-        self.user_factors = np.asarray(U, dtype=np.float32)
-        self.item_factors = np.asarray(V, dtype=np.float32)
 
 
 def empty_user(n_items):

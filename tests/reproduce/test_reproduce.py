@@ -15,7 +15,7 @@ from recsample.reproduce import nbpo
 from recsample.reproduce.nbpo import (authors_f1, authors_ndcg, authors_settings, paired_tests,
                                       reproduce, select_authors, select_strict)
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 # ------------------------------------------------------------- definitions
