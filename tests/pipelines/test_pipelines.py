@@ -39,8 +39,9 @@ def held_out(movielens_split):
 # ------------------------------------------------------------------ fold-in
 def test_folded_users_rank_as_well_as_users_trained_with_everyone(held_out):
     X, Xk, T, held = held_out
-    full = rs.BPR(seed=0).fit(X, progress=False)
-    part = rs.BPR(seed=0).fit(Xk, progress=False)
+    # one thread: the figures are the same on every run
+    full = rs.BPR(seed=0, n_threads=1).fit(X, progress=False)
+    part = rs.BPR(seed=0, n_threads=1).fit(Xk, progress=False)
     trained = _ndcg10(full.recommend(held, k=10, exclude=X)[0], T[held])
     rows = part.fold_in(X[held])
     folded = _ndcg10(part.recommend(user_factors=rows, k=10, exclude=X[held])[0], T[held])
@@ -48,6 +49,25 @@ def test_folded_users_rank_as_well_as_users_trained_with_everyone(held_out):
     untrained = _ndcg10(part.recommend(held, k=10, exclude=X)[0], T[held])
     assert folded >= 0.95 * trained, (folded, trained)
     assert folded > untrained + 0.05, (folded, untrained)
+    # the passes learn: BPR's loss on the users' own positives (against uniform
+    # negatives) falls well below that of the rows fold-in starts from
+    start = part.fold_in(X[held], epochs=1, learning_rate=1e-9)
+    assert _bpr_loss(rows, part.item_factors, X[held]) < \
+        0.9 * _bpr_loss(start, part.item_factors, X[held])
+
+
+def _bpr_loss(rows, V, hist, seed=0):
+    """Mean -log sigmoid(x_ui - x_uj) over each row's items i, one uniform j each."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in range(rows.shape[0]):
+        pos = hist[r].indices
+        if len(pos) == 0:
+            continue
+        neg = rng.integers(V.shape[0], size=len(pos))
+        x = V @ rows[r]
+        out.append(np.mean(np.logaddexp(0.0, -(x[pos] - x[neg]))))
+    return float(np.mean(out))
 
 
 def test_fold_in_keeps_the_item_factors_and_is_deterministic(held_out):
@@ -76,19 +96,23 @@ def test_an_empty_history_scores_by_the_item_bias(movielens_split):
 
 
 @pytest.mark.parametrize("make", [
-    lambda: rs.Softmax(seed=0, epochs=15),
-    lambda: rs.CCL(seed=0, epochs=15),
-    lambda: rs.NBPO(seed=0, epochs=15),
+    lambda: rs.Softmax(seed=0, epochs=15, n_threads=1),
+    lambda: rs.CCL(seed=0, epochs=15, n_threads=1),
+    lambda: rs.NBPO(seed=0, epochs=15, n_threads=1),
     lambda: rs.BPR(seed=0, epochs=15, sampler="popularity", optimizer="adam",
-                   learning_rate=0.01),
+                   learning_rate=0.01, n_threads=1),
     lambda: rs.BPR(seed=0, epochs=15, similarity="cosine", optimizer="adam",
-                   learning_rate=0.01),
+                   learning_rate=0.01, n_threads=1),
 ], ids=["softmax", "ccl", "nbpo", "bpr-popularity", "bpr-cosine"])
 def test_every_loss_folds_users_in(held_out, make):
-    """Folded rows of the held-out users find their test items far better
-    than the users' untrained rows, for each loss (and a sampler whose
-    state is the training data's popularity, and cosine scores)."""
+    """Folded rows of the held-out users find their test items nearly as
+    well as the same users trained with everyone, and better than their
+    untrained rows, for each loss (and a sampler whose state is the
+    training data's popularity, and cosine scores). One thread: the figures
+    are the same on every run."""
     X, Xk, T, held = held_out
+    full = make().fit(X, progress=False)
+    trained = _ndcg10(full.recommend(held, k=10, exclude=X)[0], T[held])
     model = make().fit(Xk, progress=False)
     state = model.sampler_state_
     before = [np.copy(a) for a in state if isinstance(a, np.ndarray)]
@@ -98,7 +122,10 @@ def test_every_loss_folds_users_in(held_out, make):
         np.testing.assert_array_equal(a, b)
     folded = _ndcg10(model.recommend(user_factors=rows, k=10, exclude=X[held])[0], T[held])
     untrained = _ndcg10(model.recommend(held, k=10, exclude=X)[0], T[held])
-    assert folded > untrained + 0.03, (folded, untrained)
+    # measured on 2026-12-03 (folded / trained): softmax 1.07, ccl 1.48, nbpo 1.02,
+    # bpr-popularity 0.88, bpr-cosine 1.01; the untrained rows of the cosine and
+    # NBPO models already rank by the item bias, hence the small second margin
+    assert folded >= 0.85 * trained and folded > untrained + 0.02, (folded, trained, untrained)
     if model.similarity == "cosine":
         np.testing.assert_allclose(np.linalg.norm(rows[:, :model.factors], axis=1), 1.0,
                                    rtol=1e-5)
