@@ -30,6 +30,7 @@ from .._optim import make_optim
 from ..losses import Hyper
 from ..samplers.base import as_csr, positives_of, run_refresh
 from . import _train
+from .base import BLOCK_SIZE, _packed_positives
 
 #: the stream of the new rows' initial factors, apart from fit's
 _FOLD_STREAM = 0x464F4C44
@@ -95,8 +96,8 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
                                   getattr(model, "item_counts_", None), n_factors=k, seed=seed)
     pos = positives_of(rows)
     group_size = p["group_size"]
-    order = _packed_order(rows)
-    n_blocks = (order.shape[0] + _train_block() - 1) // _train_block()
+    order = _packed_positives(rows)
+    n_blocks = (order.shape[0] + BLOCK_SIZE - 1) // BLOCK_SIZE
     blocks = np.arange(n_blocks, dtype=np.int64)
     n_threads = min(p["n_threads"], max(1, n_blocks))
     # one optimizer per thread: the users' gradient sums apart, the items'
@@ -125,7 +126,7 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
                 _train.grouped_order(rows.indptr, rows.indices, np.arange(n_new, dtype=np.int64),
                                      seed, epoch, order)
             run_refresh(state, pos, U, V, seed, epoch, False)
-            _train.run_blocks(state, loss, pos, order, blocks, _train_block(), U, V, first, hp,
+            _train.run_blocks(state, loss, pos, order, blocks, BLOCK_SIZE, U, V, first, hp,
                               group_size, False, seed, epoch, out, workers.__getitem__, label,
                               memo, opts.__getitem__, warmed=False)
             if sampler.learns:
@@ -154,13 +155,3 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
                                  "lower learning_rate")
     U[counts == 0, :k] = 0.0
     return U
-
-
-def _train_block():
-    from .base import BLOCK_SIZE
-    return BLOCK_SIZE
-
-
-def _packed_order(rows):
-    from .base import _packed_positives
-    return _packed_positives(rows)
