@@ -68,7 +68,11 @@ def _check_number(name, value, low=None, low_open=False, integer=False, allow_no
 #: order of its signature, with the defaults read from that signature.
 SHARED_PARAMETERS = {
     "factors": ("int", """Width of the latent factors (an item-bias column comes on top)."""),
-    "epochs": ("int or None", """Passes over the training positives (None: see below)."""),
+    "epochs": ("int, None or 'auto'", """
+Passes over the training positives (None: see below). ``"auto"``: chosen by
+early stopping on a validation part carved from the training data, then
+trained on all of it (about 2.2 times the cost of the chosen count; see
+``fit``)."""),
     "learning_rate": ("float or None", """
 Step size (per pair for ``optimizer="sgd"``, per batch for "batch").
 None: see below."""),
@@ -187,6 +191,13 @@ class FactorModel(Params):
     #: What a parameter left at None takes when the sampler recommends nothing
     #: for it (benchmarks/tune_defaults.py: BPR + uniform on movielens-small).
     trainer_defaults = dict(epochs=35, learning_rate=0.05, regularization=0.01)
+    #: ``epochs="auto"`` (see :mod:`recsample.models._auto`): the cap on the
+    #: search, how often it validates, and its patience in epochs: at least
+    #: AUTO_PATIENCE, and AUTO_PATIENCE_FRACTION of the best epoch so far
+    AUTO_MAX_EPOCHS = 200
+    AUTO_EVAL_EVERY = 5
+    AUTO_PATIENCE = 15
+    AUTO_PATIENCE_FRACTION = 0.3
 
     # set by fit (and load_model); class attributes, so __init__ stores the
     # hyper-parameters only
@@ -245,6 +256,9 @@ class FactorModel(Params):
         p = {}
         auto = {k: v for k, (v, _) in self._resolved().items()}
         p["factors"] = _check_number("factors", self.factors, low=1, integer=True)
+        if isinstance(auto["epochs"], str):
+            raise ValueError(f"epochs must be an integer >= 0, None or 'auto', got "
+                             f"{auto['epochs']!r}")
         p["epochs"] = _check_number("epochs", auto["epochs"], low=0, integer=True)
         p["learning_rate"] = _check_number("learning_rate", auto["learning_rate"], low=0,
                                            low_open=True)
@@ -382,7 +396,15 @@ class FactorModel(Params):
 
         Training that fails part-way (an exception, Ctrl-C) leaves the factors
         of the last finished epoch in place and its record in ``history_``.
+
+        With ``epochs="auto"`` the model chooses its number of epochs on a
+        validation part carved from ``train`` (or on ``valid``), then trains
+        on all of ``train``; see :mod:`recsample.models._auto` for the
+        protocol and its cost. The count chosen is ``epochs_``.
         """
+        if isinstance(self.epochs, str) and self.epochs == "auto":
+            from ._auto import fit_auto
+            return fit_auto(self, train, valid, list(callbacks or ()), progress, sample_weight)
         run = self._start_fit(train, valid, sample_weight)
         best = {"score": -np.inf, "arrays": None, "epoch": -1, "bad_rounds": 0}
         cbs = list(callbacks) if callbacks else []

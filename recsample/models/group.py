@@ -32,6 +32,13 @@ class GroupModel(FactorModel):
     #: FactorModel.FOLD_IN_EPOCHS) at half the time or less
     FOLD_IN_EPOCHS = 10
 
+    #: epochs="auto": group losses' validation curves plateau and rise again
+    #: (Gowalla's softmax, docs/results-gowalla.md), so they search longer
+    #: and check less often
+    AUTO_MAX_EPOCHS = 300
+    AUTO_EVAL_EVERY = 10
+    AUTO_PATIENCE = 30
+
     # no sampler recommends settings for a group loss: these stand for None too
     trainer_defaults = dict(epochs=50, learning_rate=0.1, regularization=0.0)
 

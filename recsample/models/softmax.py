@@ -22,13 +22,17 @@ class Softmax(GroupModel):
                  batch_size=5000, learning_rate_decay=1.0,
                  clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
-                 group_size=8, temperature=0.1, logq=True):
+                 group_size=8, temperature=0.1, logq=True, bilateral=None):
         self._store_params(locals())
 
     __doc__ = parameters_doc(__doc__, __init__, {
         **GroupModel.GROUP_PARAMETERS,
         "temperature": ("float", "t > 0."),
-        "logq": ("bool", "Subtract ln(N q_j) from each negative's logit.")})
+        "logq": ("bool", "Subtract ln(N q_j) from each negative's logit."),
+        "bilateral": ("float or None", "r > 0: the bilateral softmax (BSL, see "
+                      ":mod:`recsample.losses.softmax`): the unit's positives pooled by a "
+                      "log-mean-exp and out of the denominator, the negatives' term "
+                      "weighted by r; None: the plain softmax.")})
 
     search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 
@@ -37,7 +41,10 @@ class Softmax(GroupModel):
         p["temperature"] = _check_number("temperature", self.temperature, low=0, low_open=True)
         if not isinstance(self.logq, bool):
             raise ValueError(f"logq must be True or False, got {self.logq!r}")
+        p["bilateral"] = _check_number("bilateral", self.bilateral, low=0, low_open=True,
+                                       allow_none=True)
         return p
 
     def _loss_state(self, p, sampler):
-        return SoftmaxLoss(1.0 / p["temperature"], bool(self.logq))
+        r = p["bilateral"]
+        return SoftmaxLoss(1.0 / p["temperature"], bool(self.logq), 0.0 if r is None else r)

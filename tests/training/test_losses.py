@@ -18,6 +18,13 @@ def _softmax_objective(x_pos, x_neg, lq, t):
     return sum(np.logaddexp(xp / t, np.logaddexp.reduce(neg)) - xp / t for xp in x_pos)
 
 
+def _bilateral_objective(x_pos, x_neg, lq, t, r):
+    """BSL's unit loss: P [-log mean_p e^{x_p/t} + r log sum_n e^{x_n/t - lq_n}]."""
+    p = len(x_pos)
+    pos = np.logaddexp.reduce(np.asarray(x_pos) / t) - np.log(p)
+    return p * (r * np.logaddexp.reduce(np.asarray(x_neg) / t - lq) - pos)
+
+
 def _ccl_objective(x_pos, x_neg, margin, w):
     n = len(x_neg)
     return sum(max(0.0, 1 - xp) + w / n * np.maximum(0.0, x_neg - margin).sum() for xp in x_pos)
@@ -52,6 +59,8 @@ CASES = {
                 lambda xp, xn, lq: _softmax_objective(xp, xn, 0 * lq, 0.5)),
     "softmax-logq": (SoftmaxLoss(1 / 0.5, True),
                      lambda xp, xn, lq: _softmax_objective(xp, xn, lq, 0.5)),
+    "softmax-bilateral": (SoftmaxLoss(1 / 0.5, True, 1.3),
+                          lambda xp, xn, lq: _bilateral_objective(xp, xn, lq, 0.5, 1.3)),
     "ccl": (CCLLoss(0.1, 3.0), lambda xp, xn, lq: _ccl_objective(xp, xn, 0.1, 3.0)),
     "bpr-group": (PairGroupLoss(np.int64(BPR_LOSS)),
                   lambda xp, xn, lq: _pair_objective(BPR_LOSS, xp, xn)),
@@ -175,6 +184,8 @@ def test_without_the_logq_correction_popular_items_weigh_too_much():
     (rs.Softmax, dict(temperature=-1.0), "temperature"),
     (rs.Softmax, dict(negatives=0), "negatives"),
     (rs.Softmax, dict(logq="yes"), "logq"),
+    (rs.Softmax, dict(bilateral=0.0), "bilateral"),
+    (rs.Softmax, dict(bilateral="1"), "bilateral"),
     (rs.Softmax, dict(group_size=0), "group_size"),
     (rs.CCL, dict(margin=1.5), "margin"),
     (rs.CCL, dict(margin=-1.01), "margin"),

@@ -1,0 +1,81 @@
+"""epochs="auto": the validation part carved from train, the search's
+patience, the chosen count kept and trained on all of train."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recsample as rs
+from recsample.models import _auto
+
+
+@pytest.fixture
+def short_search(monkeypatch):
+    """A search capped at 12 epochs, validated every 2, patience 4 epochs."""
+    monkeypatch.setattr(rs.BPR, "AUTO_MAX_EPOCHS", 12)
+    monkeypatch.setattr(rs.BPR, "AUTO_EVAL_EVERY", 2)
+    monkeypatch.setattr(rs.BPR, "AUTO_PATIENCE", 4)
+
+
+def test_carve_holds_out_a_tenth_of_each_user_and_leaves_one():
+    rng = np.random.default_rng(0)
+    counts = np.array([1, 2, 5, 10, 31, 100])
+    rows = np.repeat(np.arange(len(counts)), counts)
+    cols = np.concatenate([rng.choice(200, c, replace=False) for c in counts])
+    m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(counts), 200))
+    held = _auto.carve(m, 0.1, seed=3)
+    per_user = np.add.reduceat(held.astype(int), m.indptr[:-1])
+    # floor(n * 0.1 + 0.5), but never a user's last positive
+    np.testing.assert_array_equal(per_user, [0, 0, 1, 1, 3, 10])
+    np.testing.assert_array_equal(held, _auto.carve(m, 0.1, seed=3))
+    assert not np.array_equal(held, _auto.carve(m, 0.1, seed=4))
+
+
+def test_auto_chooses_the_best_validation_epoch_and_retrains_on_all_of_train(
+        movielens_split, short_search):
+    train, _ = movielens_split
+    model = rs.BPR(epochs="auto", n_threads=1).fit(train, progress=False)
+    scored = [(h["epoch"] + 1, h["ndcg@10"]) for h in model.auto_history_ if "ndcg@10" in h]
+    assert len(scored) >= 2
+    best = max(scored, key=lambda e: e[1])[0]
+    assert model.epochs_ == best
+    # the final run is a plain fit of that many epochs on all of train
+    assert len(model.history_) == best
+    assert model.get_params()["epochs"] == "auto"
+    same = rs.BPR(epochs=best, n_threads=1).fit(train, progress=False)
+    np.testing.assert_array_equal(model.user_factors, same.user_factors)
+    np.testing.assert_array_equal(model.item_factors, same.item_factors)
+
+
+def test_the_search_stops_when_the_best_epoch_is_older_than_the_patience(
+        movielens_split, monkeypatch):
+    train, _ = movielens_split
+    monkeypatch.setattr(rs.BPR, "AUTO_MAX_EPOCHS", 60)
+    monkeypatch.setattr(rs.BPR, "AUTO_EVAL_EVERY", 1)
+    monkeypatch.setattr(rs.BPR, "AUTO_PATIENCE", 2)
+    monkeypatch.setattr(rs.BPR, "AUTO_PATIENCE_FRACTION", 0.0)
+    # a step size this large peaks early on this data and then decays
+    model = rs.BPR(epochs="auto", learning_rate=0.3, n_threads=1).fit(train, progress=False)
+    last = model.auto_history_[-1]["epoch"] + 1
+    assert last < 60
+    assert last - model.epochs_ == 2
+
+
+def test_with_valid_the_best_epoch_is_kept_without_retraining(movielens_split, short_search):
+    train, _ = movielens_split
+    fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=1)
+    model = rs.BPR(epochs="auto", n_threads=1).fit(fit, valid=valid, progress=False)
+    assert model.epochs_ == model.best_epoch_ + 1
+    assert len(model.history_) == len(model.auto_history_)
+    assert len(model.history_) > model.epochs_ or len(model.history_) == 12
+
+
+def test_a_wrong_epochs_string_names_the_argument(movielens_split):
+    train, _ = movielens_split
+    with pytest.raises(ValueError, match="epochs must be .*'auto'"):
+        rs.BPR(epochs="best").fit(train, progress=False)
+
+
+def test_auto_needs_users_with_two_positives():
+    m = sp.csr_matrix(np.eye(4, 6, dtype=np.float32))
+    with pytest.raises(ValueError, match="epochs='auto'"):
+        rs.BPR(epochs="auto").fit(m, progress=False)
