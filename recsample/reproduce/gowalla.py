@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .protocol import carve_validation, early_stopping, mean_std, per_seed_fits, timed_fit
+from .protocol import carve_validation, early_stopping, per_seed_fits, timed_fit
 
 #: published recall@20 / NDCG@20 on this split, 64-dimensional embeddings
 PUBLISHED = pd.DataFrame([
@@ -113,18 +113,16 @@ def final(train, test, chosen: dict, seeds=3, configs=None, n_threads=None, prog
 
 def summary(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds, beside the published rows."""
-    recall = mean_std(per_seed, "config", "recall@20", ddof=1, epochs=("epochs", "first"),
-                      seconds=("train seconds", "mean"))
-    ndcg = mean_std(per_seed, "config", "ndcg@20", ddof=1)
+    g = per_seed.groupby("config", sort=False)
     ours = pd.DataFrame({
-        "model": [f"recsample {c}" for c in recall["config"]],
-        "recall@20": recall["mean"].values,
-        "recall sd": recall["std"].values,
-        "ndcg@20": ndcg["mean"].values,
-        "ndcg sd": ndcg["std"].values,
-        "epochs": recall["epochs"].values,
-        "train seconds": recall["seconds"].values,
-        "seeds": per_seed.groupby("config", sort=False).size().values,
+        "model": [f"recsample {c}" for c in g.groups],
+        "recall@20": g["recall@20"].mean().values,
+        "recall sd": g["recall@20"].std(ddof=1).values,
+        "ndcg@20": g["ndcg@20"].mean().values,
+        "ndcg sd": g["ndcg@20"].std(ddof=1).values,
+        "epochs": g["epochs"].first().values,
+        "train seconds": g["train seconds"].mean().values,
+        "seeds": g.size().values,
     })
     return pd.concat([PUBLISHED.assign(source="published (selected on test)"),
                       ours.assign(source="this run (selected on validation)")],
