@@ -131,6 +131,7 @@ def _build_model(name: str, params: dict, seed: int):
     cls = {"BPR": rs.BPR, "BPO": rs.BPO, "NBPO": rs.NBPO}[name]
     return cls(**p, seed=int(seed))
 
+
 # ------------------------------------------------------------------ protocols
 def select_authors(per_epoch: pd.DataFrame, split: str = "valid", top: int = 1) -> pd.DataFrame:
     """Protocol (a), the authors' ``data_process.py``: for each model, seed,

@@ -86,8 +86,8 @@ class AuthorsRanker:
         from recsample.samplers.base import as_csr
         self.ks = tuple(int(k) for k in ks)
         self.kmax = max(self.ks)
-        tr, va, te = (as_csr(x, n) for x, n in ((train, "train"), (valid, "valid"),
-                                                 (test, "test")))
+        tr, va, te = (as_csr(x, n)
+                      for x, n in ((train, "train"), (valid, "valid"), (test, "test")))
         self.train = tr
         self.train_valid = (tr + va).tocsr()
         self.train_valid.data[:] = 1.0

@@ -22,7 +22,7 @@ def table(result, models, reference) -> str:
     lines = [f"NBPO reproduction on nbpo-amazon: {s['seeds']} seeds, {s['epochs']} epochs, "
              f"{result.negatives} negatives per positive ({result.seconds:.0f} s)", ""]
     head = "| model | " + " | ".join(f"{m.upper() if m == 'f1' else 'NDCG'}@{k}"
-                                      for m in METRICS for k in KS) + " |"
+                                     for m in METRICS for k in KS) + " |"
     rule = "|---|" + "---|" * (len(METRICS) * len(KS))
 
     def rows(df, label=lambda m: m, extra=None):
@@ -80,8 +80,8 @@ def plot(result, models, path=None, metric="ndcg", k=10, split="valid"):
     if path is not None:
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    d = result.per_epoch[(result.per_epoch["split"] == split)
-                       & (result.per_epoch["metric"] == metric) & (result.per_epoch["k"] == k)]
+    pe = result.per_epoch
+    d = pe[(pe["split"] == split) & (pe["metric"] == metric) & (pe["k"] == k)]
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     for model in [m for m in models if m in set(d["model"])]:
         g = d[d["model"] == model].groupby("epoch")["value"]
@@ -111,14 +111,14 @@ def save(result, out) -> dict:
              "comparison": out / "authors_file_comparison.csv", "table": out / "table.md",
              "plot": out / "valid_ndcg10.png", "settings": out / "settings.json"}
     result.per_epoch.to_csv(paths["per_epoch"], index=False, float_format="%.6g",
-                          compression={"method": "gzip", "mtime": 0})
+                            compression={"method": "gzip", "mtime": 0})
     a = pd.concat([result.protocol_a.assign(split="valid", selection="max"),
                    result.protocol_a_top5.assign(split="valid", selection="top5"),
                    result.protocol_a_test.assign(split="test", selection="max")])
     a.to_csv(paths["protocol_a"], index=False, float_format="%.6g")
     paths["protocol_b_per_seed"] = out / "protocol_b_per_seed.csv"
     result.strict_per_seed.to_csv(paths["protocol_b_per_seed"], index=False,
-                                float_format="%.6g")
+                                  float_format="%.6g")
     result.protocol_b.to_csv(paths["protocol_b"], index=False, float_format="%.6g")
     result.paired.to_csv(paths["paired"], index=False, float_format="%.6g")
     result.comparison.to_csv(paths["comparison"], index=False, float_format="%.6g")
