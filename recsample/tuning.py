@@ -246,20 +246,46 @@ def tune(model="bpr", sampler=None, *, train, valid=None, trials=30, timeout=Non
     """
     optuna = _optuna()   # before any work: without it nothing below can run
     cls, base = resolve_model(model)
+    trainer = _is_trainer(cls)
     trials = _check_int("trials", trials, 1)
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
-                or not timeout > 0 or not math.isfinite(timeout):
-            raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+    _check_timeout(timeout)
     metric_name, cutoff = _parse_metric(metric)
     metric = f"{metric_name}@{cutoff}"
     seed = _check_int("seed", seed, 0)
     n_jobs = _check_int("n_jobs", n_jobs, 1)
-    trainer = _is_trainer(cls)
     if trainer:
         max_epochs = _check_int("max_epochs", max_epochs, 1)
         patience = _check_int("patience", patience, 1)
         eval_every = _check_int("eval_every", eval_every, 1)
+    else:   # a baseline is fitted once per trial: no epochs, no early stopping
+        max_epochs, patience, eval_every = None, None, 1
+    base, sampler = _fixed_params(cls, base, params, sampler, trainer)
+    ranges, fixed = _space_for(cls, sampler, space)
+    train_part, valid = _validation(train, valid, valid_fraction, seed)
+    if not ranges:
+        trials = 1   # nothing to search: one trial measures the configuration
+    if n_threads is None:
+        n_threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    study, url, name, done = _open_study(optuna, cls, sampler, metric, ranges, fixed, seed,
+                                         storage, study_name, n_jobs, prune and trainer)
+    job = _Objective(cls, base, sampler, ranges, fixed, train_part, valid, metric_name,
+                     cutoff, seed, max_epochs, patience, n_threads, eval_every)
+    _run_trials(study, job, url, name, trials, done, timeout, n_jobs, seed, progress, stream,
+                metric)
+    return _pick_best(study, cls, base, sampler, fixed, metric, n_threads)
+
+
+def _check_timeout(timeout):
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
+                or not timeout > 0 or not math.isfinite(timeout):
+            raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+
+
+def _fixed_params(cls, base, params, sampler, trainer):
+    """(fixed model parameters, sampler instance or None): the model's own
+    parameters overridden by ``params``, and a trainer's sampler resolved
+    (default: the one in its parameters, else the class default)."""
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params must be a dict of fixed model parameters, got "
                         f"{type(params).__name__}")
@@ -281,42 +307,44 @@ def tune(model="bpr", sampler=None, *, train, valid=None, trials=30, timeout=Non
     elif sampler is not None:
         raise ValueError(f"sampler: {cls.__name__} does not draw negatives; leave sampler "
                          "unset")
-    ranges, fixed = _space_for(cls, sampler, space)
-    train_part, valid = _validation(train, valid, valid_fraction, seed)
+    return base, sampler
+
+
+def _open_study(optuna, cls, sampler, metric, ranges, fixed, seed, storage, study_name, n_jobs,
+                prune):
+    """Create the study, or resume the stored one after checking it was
+    started with the same settings. Returns (study, storage url, study name,
+    trials already done)."""
     if storage is None and n_jobs > 1:
         import tempfile
         storage = os.path.join(tempfile.mkdtemp(prefix="recsample-tune-"), "study.db")
     url = _storage_url(storage)
     sampler_name = sampler.name if sampler is not None else None
     name = study_name or "-".join(p for p in (cls.__name__.lower(), sampler_name, metric) if p)
-    if not ranges:
-        trials = 1   # nothing to search: one trial measures the configuration
-    if n_threads is None:
-        n_threads = max(1, (os.cpu_count() or 1) // n_jobs)
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=name, storage=url, load_if_exists=True, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
-        if prune and trainer else optuna.pruners.NopPruner())
+        pruner=_pruner(optuna, prune))
     identity = {"model": cls.__name__, "sampler": repr(sampler), "metric": metric,
                 "space": _describe_space(ranges, fixed), "seed": seed}
     _check_identity(study, identity, url, name)
     done = _n_done(study)
     # a resumed study continues TPE's random start-up with fresh draws
     study.sampler = optuna.samplers.TPESampler(seed=seed + done)
-    job = _Objective(cls, base, sampler, ranges, fixed, train_part, valid, metric_name,
-                     cutoff, seed, max_epochs if trainer else None,
-                     patience if trainer else None, n_threads,
-                     eval_every if trainer else 1)
+    return study, url, name, done
+
+
+def _run_trials(study, job, url, name, trials, done, timeout, n_jobs, seed, progress, stream,
+                metric):
+    """The trials the study still lacks: here, or in ``n_jobs`` processes."""
     remaining = trials - done
-    if remaining > 0:
-        if n_jobs > 1:
-            _optimize_processes(job, url, name, trials, timeout, n_jobs, seed, done)
-        else:
-            _optimize(study, job, trials, remaining, timeout, progress, stream, metric, name)
-    return _result(study, cls, base, sampler, fixed, metric, n_threads)
+    if remaining <= 0:
+        return
+    if n_jobs > 1:
+        _optimize_processes(job, url, name, trials, timeout, n_jobs, seed, done)
+    else:
+        _optimize(study, job, trials, remaining, timeout, progress, stream, metric, name)
 
 
 def _validation(train, valid, valid_fraction, seed):
@@ -354,10 +382,19 @@ def _check_identity(study, identity, url, name):
                          f"{diff} (stored, now); use another study_name or storage")
 
 
+def _done_states(optuna) -> tuple:
+    return tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
+
+
+def _pruner(optuna, prune):
+    """Optuna's median pruner (after 5 finished trials and 5 epochs), or none."""
+    if prune:
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
+    return optuna.pruners.NopPruner()
+
+
 def _n_done(study) -> int:
-    optuna = _optuna()
-    states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
-    return len(study.get_trials(deepcopy=False, states=states))
+    return len(study.get_trials(deepcopy=False, states=_done_states(_optuna())))
 
 
 class _Objective:
@@ -435,7 +472,7 @@ def _optimize(study, job, trials, remaining, timeout, progress, stream, metric, 
     optuna = _optuna()
     MaxTrialsCallback = optuna.study.MaxTrialsCallback
     from ._progress import Progress
-    states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
+    states = _done_states(optuna)
     bar = Progress(trials, f"tune {name}", unit="trial", enabled=progress is not False,
                    stream=stream, initial=trials - remaining)
 
@@ -476,9 +513,8 @@ def _worker(job, url, name, trials, share, timeout, seed):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=name, storage=url,
                               sampler=optuna.samplers.TPESampler(seed=seed))
-    study.pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5) \
-        if job.max_epochs is not None else optuna.pruners.NopPruner()
-    states = tuple(getattr(optuna.trial.TrialState, s) for s in _DONE_STATES)
+    study.pruner = _pruner(optuna, job.max_epochs is not None)
+    states = _done_states(optuna)
     if share < 1 or _n_done(study) >= trials:
         return
     study.optimize(job, n_trials=share, timeout=timeout,
@@ -498,7 +534,9 @@ def _optimize_processes(job, url, name, trials, timeout, n_jobs, seed, done):
             f.result()
 
 
-def _result(study, cls, base, sampler, fixed, metric, n_threads):
+def _pick_best(study, cls, base, sampler, fixed, metric, n_threads):
+    """The best finished trial as a TuneResult: its parameters rebuilt as
+    constructor arguments, with the epochs it stopped at."""
     optuna = _optuna()
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     frame = _trials_frame(study)

@@ -1,6 +1,7 @@
 """``run``: execute a grid of configurations x datasets x seeds, resumably."""
 from __future__ import annotations
 
+import contextlib
 import json
 import numbers
 import os
@@ -278,6 +279,35 @@ def _start_ray(ray, address=None, num_cpus=None, quiet=False) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _ray_session(ray, address=None, num_cpus=None, quiet=False):
+    """Ray for the duration of a block: started unless it runs already (and
+    then shut down again at the end). Yields a dict {future: what it runs}
+    for the block to fill; futures still in it when the block ends (an
+    error, or the consumer stopped reading) are cancelled."""
+    started = _start_ray(ray, address, num_cpus, quiet=quiet)
+    futures = {}
+    try:
+        yield futures
+    finally:
+        for ref in futures:
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:  # already finished or gone: nothing to stop
+                pass
+        if started:
+            ray.shutdown()
+
+
+def _as_finished(ray, futures):
+    """(future, what it runs) for each future of ``futures`` as it finishes,
+    taking it out of the dict."""
+    while futures:
+        finished, _ = ray.wait(list(futures), num_returns=1)
+        for ref in finished:
+            yield ref, futures.pop(ref)
+
+
 def _import_ray():
     return require("ray", "ray", "the Ray backend")
 
@@ -297,9 +327,7 @@ def _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus, cpu
         raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
     if not pending:
         return
-    started = _start_ray(ray, address, num_cpus, quiet=not progress)
-    futures = {}
-    try:
+    with _ray_session(ray, address, num_cpus, quiet=not progress) as futures:
         task = ray.remote(_ray_task).options(
             num_cpus=cpus_per_task, max_retries=int(max_retries), retry_exceptions=True)
         threads = max(1, int(cpus_per_task))
@@ -308,23 +336,12 @@ def _ray_stream(ray, pending, by_name, k, metrics, split, address, num_cpus, cpu
         for r in pending:
             futures[task.remote(r, refs[r.dataset], tuple(k), tuple(metrics), split,
                                 threads)] = r
-        while futures:
-            finished, _ = ray.wait(list(futures), num_returns=1)
-            for ref in finished:
-                r = futures.pop(ref)
-                try:
-                    rows = ray.get(ref)
-                except Exception as exc:   # task error after retries, or lost worker
-                    if errors == "raise":
-                        raise
-                    yield r, None, _describe_error(getattr(exc, "cause", None) or exc)
-                else:
-                    yield r, rows, None
-    finally:
-        for ref in futures:
+        for ref, r in _as_finished(ray, futures):
             try:
-                ray.cancel(ref, force=True)
-            except Exception:  # already finished or gone: nothing to stop
-                pass
-        if started:
-            ray.shutdown()
+                rows = ray.get(ref)
+            except Exception as exc:   # task error after retries, or lost worker
+                if errors == "raise":
+                    raise
+                yield r, None, _describe_error(getattr(exc, "cause", None) or exc)
+            else:
+                yield r, rows, None

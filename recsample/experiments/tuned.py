@@ -280,27 +280,14 @@ def _ray_task(data, unit, common):
 
 def _ray_units(units, data, common, address, num_cpus):
     """Each unit as a Ray task; results yielded as tasks finish."""
-    from .runner import _import_ray, _start_ray
+    from .runner import _as_finished, _import_ray, _ray_session
     ray = _import_ray()
     if not units:
         return
-    started = _start_ray(ray, address, num_cpus)
-    futures = {}
-    try:
+    with _ray_session(ray, address, num_cpus) as futures:
         task = ray.remote(_ray_task)
         ref = ray.put(data)
         for unit in units:
             futures[task.remote(ref, unit, common)] = unit
-        while futures:
-            finished, _ = ray.wait(list(futures), num_returns=1)
-            for f in finished:
-                futures.pop(f)
-                yield from ray.get(f)
-    finally:
-        for f in futures:
-            try:
-                ray.cancel(f, force=True)
-            except Exception:  # already finished or gone: nothing to stop
-                pass
-        if started:
-            ray.shutdown()
+        for f, _ in _as_finished(ray, futures):
+            yield from ray.get(f)

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .protocol import carve_validation, early_stopping, per_seed_fits, timed_fit
 
 #: published recall@20 / NDCG@20 on this split, 64-dimensional embeddings
 PUBLISHED = pd.DataFrame([
@@ -79,17 +80,14 @@ def select(train, names, configs=None, valid_fraction=0.1, seed=0, eval_every=5,
            n_threads=None, progress=True, log=print) -> pd.DataFrame:
     """Step 1: one row per configuration with its best validation recall@20,
     the epoch it was reached at (1-based: epochs to train) and seconds."""
-    import recsample as rs
     configs = configs or configurations()
-    fit, valid = rs.split.random_holdout(train, test_fraction=valid_fraction, seed=seed)
+    fit, valid = carve_validation(train, valid_fraction, seed)
     rows = []
     for name in names:
         cls, params = configs[name]
-        model = cls(**dict(params, seed=seed, n_threads=n_threads, patience=patience,
-                           eval_every=eval_every, valid_metric="recall@20"))
-        t0 = time.perf_counter()
-        model.fit(fit, valid=valid, progress=progress)
-        seconds = time.perf_counter() - t0
+        model = cls(**early_stopping(dict(params, seed=seed, n_threads=n_threads),
+                                     "recall@20", eval_every, patience))
+        seconds = timed_fit(model, fit, valid=valid, progress=progress)
         rows.append({"config": name, "valid recall@20": model.best_score_,
                      "epochs": model.best_epoch_ + 1, "seconds": seconds})
         log(f"selection {name}: valid recall@20 {model.best_score_:.4f} at epoch "
@@ -103,18 +101,13 @@ def final(train, test, chosen: dict, seeds=3, configs=None, n_threads=None, prog
     (configuration, seed) with test recall@20, NDCG@20 and training seconds."""
     configs = configs or configurations()
     rows = []
-    for name, epochs in chosen.items():
-        cls, params = configs[name]
-        for seed in range(seeds):
-            model = cls(**dict(params, epochs=int(epochs), seed=seed, n_threads=n_threads))
-            t0 = time.perf_counter()
-            model.fit(train, progress=progress)
-            seconds = time.perf_counter() - t0
-            row = {"config": name, "seed": seed, "epochs": int(epochs), "train seconds": seconds,
-                   **_evaluate(model, test, train)}
-            rows.append(row)
-            log(f"test {name} seed {seed}: recall@20 {row['recall@20']:.4f} ndcg@20 "
-                f"{row['ndcg@20']:.4f} ({seconds:.0f} s)")
+    for name, seed, epochs, model, seconds in per_seed_fits(configs, chosen, train, seeds,
+                                                            n_threads, progress):
+        row = {"config": name, "seed": seed, "epochs": epochs, "train seconds": seconds,
+               **_evaluate(model, test, train)}
+        rows.append(row)
+        log(f"test {name} seed {seed}: recall@20 {row['recall@20']:.4f} ndcg@20 "
+            f"{row['ndcg@20']:.4f} ({seconds:.0f} s)")
     return pd.DataFrame(rows)
 
 

@@ -2,7 +2,6 @@
 tiny real run, the command-line options and the example notebook."""
 import argparse
 import math
-import os
 from pathlib import Path
 
 import numpy as np
