@@ -6,8 +6,10 @@ train and 217,242 test interactions), read with
 
 1. **Selection, on validation only.** 10% of every user's training items
    (seeded) are held out as validation. Each configuration trains on the rest,
-   is evaluated on validation every ``eval_every`` epochs, and stops when
-   recall@20 has not improved ``patience`` times; its best epoch is kept. The
+   is evaluated on validation every 10 epochs (group losses; 5 for pair
+   losses), and stops when its best recall@20 is max(30, 0.3 x the best
+   epoch) epochs old (15 for pair losses), the search of ``epochs="auto"``;
+   its best epoch is kept. The
    configuration with the best validation recall@20 is the choice. Test is
    not read.
 2. **Test.** Each chosen configuration is retrained on the whole training file
@@ -76,18 +78,44 @@ def _evaluate(model, test, train, metrics=("recall", "ndcg")):
     return {f"{r.metric}@20": float(r.mean) for r in s.itertuples()}
 
 
-def select(train, names, configs=None, valid_fraction=0.1, seed=0, eval_every=5, patience=2,
-           n_threads=None, progress=True, log=print) -> pd.DataFrame:
+def select(train, names, configs=None, valid_fraction=0.1, seed=0, eval_every=None,
+           patience=None, n_threads=None, progress=True, log=print, curves=None) -> pd.DataFrame:
     """Step 1: one row per configuration with its best validation recall@20,
-    the epoch it was reached at (1-based: epochs to train) and seconds."""
+    the epoch it was reached at (1-based: epochs to train) and seconds.
+
+    By default each configuration is searched as its trainer's
+    ``epochs="auto"`` searches (:mod:`recsample.models._auto`): validated
+    every ``AUTO_EVAL_EVERY`` epochs (10 for the group losses, 5 for the
+    pair losses), stopped once the best epoch is ``max(AUTO_PATIENCE,
+    AUTO_PATIENCE_FRACTION * best epoch)`` epochs old, capped at the
+    configuration's ``epochs``: the patience grows with the run, so a
+    plateau (the softmax's, 55 to 65 epochs, before it rises again to 170)
+    does not end it. ``eval_every`` and ``patience`` (a number of checks)
+    given together replace that with a fixed patience. ``curves``, a list,
+    receives one row per check (configuration, epoch, validation recall@20)."""
+    from ..models._auto import _Patience
     configs = configs or configurations()
+    if (eval_every is None) != (patience is None):
+        raise ValueError("eval_every and patience go together (both None: each trainer's "
+                         f"own search), got eval_every={eval_every!r}, patience={patience!r}")
     fit, valid = carve_validation(train, valid_fraction, seed)
     rows = []
     for name in names:
         cls, params = configs[name]
-        model = cls(**early_stopping(dict(params, seed=seed, n_threads=n_threads),
-                                     "recall@20", eval_every, patience))
-        seconds = timed_fit(model, fit, valid=valid, progress=progress)
+        params = dict(params, seed=seed, n_threads=n_threads)
+        callbacks = []
+        if patience is None:
+            every = int(cls.AUTO_EVAL_EVERY)
+            callbacks.append(_Patience("recall@20", int(cls.AUTO_PATIENCE),
+                                       float(cls.AUTO_PATIENCE_FRACTION)))
+            model = cls(**early_stopping(params, "recall@20", every, None))
+        else:
+            model = cls(**early_stopping(params, "recall@20", eval_every, patience))
+        seconds = timed_fit(model, fit, valid=valid, progress=progress, callbacks=callbacks)
+        if curves is not None:
+            curves.extend({"config": name, "epoch": h["epoch"] + 1,
+                           "valid recall@20": h["recall@20"]}
+                          for h in model.history_ if "recall@20" in h)
         rows.append({"config": name, "valid recall@20": model.best_score_,
                      "epochs": model.best_epoch_ + 1, "seconds": seconds})
         log(f"selection {name}: valid recall@20 {model.best_score_:.4f} at epoch "
@@ -165,9 +193,10 @@ def reproduce(path, names=None, seeds=3, epochs=None, out=None, n_threads=None,
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
     train, test = rs.load_dataset("gowalla", path=path)
     chosen_by_selection = None
+    curves = []
     if epochs is None:
         chosen_by_selection = select(train, names, configs, n_threads=n_threads,
-                                     progress=progress, log=log)
+                                     progress=progress, log=log, curves=curves)
         epochs = dict(zip(chosen_by_selection["config"], chosen_by_selection["epochs"]))
     per_seed = final(train, test, {n: epochs[n] for n in names}, seeds=seeds, configs=configs,
                      n_threads=n_threads, progress=progress, log=log)
@@ -177,6 +206,7 @@ def reproduce(path, names=None, seeds=3, epochs=None, out=None, n_threads=None,
         out.mkdir(parents=True, exist_ok=True)
         if chosen_by_selection is not None:
             chosen_by_selection.to_csv(out / "selection.csv", index=False)
+            pd.DataFrame(curves).to_csv(out / "validation_curves.csv", index=False)
         per_seed.to_csv(out / "per_seed.csv", index=False)
         table.to_csv(out / "summary.csv", index=False)
         plot(table, out / "gowalla.png")

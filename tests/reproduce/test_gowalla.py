@@ -32,3 +32,27 @@ def test_reproduce_rejects_unknown_configurations_and_bad_seeds(tmp_path):
     with pytest.raises(ValueError, match="seeds"):
         gowalla.reproduce(tmp_path, names=["softmax"], seeds=0)
     assert np.isfinite(gowalla.PUBLISHED[["recall@20", "ndcg@20"]].to_numpy()).all()
+
+
+def test_the_default_selection_searches_as_epochs_auto_does(movielens_split, monkeypatch):
+    """Without eval_every/patience each configuration is checked at its
+    trainer's interval and stopped only when its best epoch is older than
+    max(AUTO_PATIENCE, AUTO_PATIENCE_FRACTION x best epoch); the curve of
+    every check is handed back."""
+    train, _ = movielens_split
+    monkeypatch.setattr(rs.BPR, "AUTO_EVAL_EVERY", 1)
+    monkeypatch.setattr(rs.BPR, "AUTO_PATIENCE", 2)
+    monkeypatch.setattr(rs.BPR, "AUTO_PATIENCE_FRACTION", 0.0)
+    # a step this large peaks early on this data, then decays
+    configs = {"bpr": (rs.BPR, dict(factors=8, epochs=40, learning_rate=0.3))}
+    curves = []
+    chosen = gowalla.select(train, ["bpr"], configs, progress=False, log=lambda *_: None,
+                            curves=curves)
+    best = int(chosen["epochs"].iloc[0])
+    checked = [c["epoch"] for c in curves]
+    assert checked == list(range(1, len(checked) + 1))
+    assert checked[-1] - best == 2 and checked[-1] < 40
+    scores = [c["valid recall@20"] for c in curves]
+    assert scores[best - 1] == max(scores) == chosen["valid recall@20"].iloc[0]
+    with pytest.raises(ValueError, match="eval_every and patience"):
+        gowalla.select(train, ["bpr"], configs, eval_every=2, progress=False)
