@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._params import Params
-
+from ..models._fitted import Fitted
 from ..samplers.base import as_csr, check_users
 
 __all__ = ["Baseline"]
 
 
-class Baseline(Params):
+class Baseline(Fitted, Params):
     """Base of the reference models. Subclasses declare their
     hyper-parameters as keyword arguments of ``__init__`` (which only stores
     them: ``self._store_params(locals())``), set ``search_space`` (what
@@ -27,15 +27,7 @@ class Baseline(Params):
     search_space: dict = {}
     # set by fit
     n_users_ = n_items_ = None
-
-    @property
-    def is_fitted(self) -> bool:
-        return self.n_items_ is not None
-
-    def _require_fitted(self):
-        if not self.is_fitted:
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: "
-                               "call fit(train) first")
+    _fitted_attribute = "n_items_"
 
     def _train_matrix(self, train, sample_weight=None):
         """The canonical CSR of ``train`` with values 1, or the weights

@@ -1,12 +1,13 @@
 """Bayesian Point-wise Optimization: logistic matrix factorisation on
 positives and sampled negatives, maximising ln sigma(x_ui) + ln(1 - sigma(x_uj)).
 This is the base learner of NBPO (Yu & Qin, SIGIR 2020)."""
+from ._flip import FlipModel
 from .base import FactorModel, parameters_doc
 from ..samplers import NBPO as NBPOSampler
 from ..search_space import LogUniform
 
 
-class BPO(FactorModel):
+class BPO(FlipModel, FactorModel):
     """Point-wise logistic matrix factorisation: maximises
     ln sigma(x_ui) + ln(1 - sigma(x_uj)) - L2."""
 
@@ -37,6 +38,7 @@ class NBPO(BPO):
     the fast parallel mode.
     """
 
+    # signature repeated on purpose (sklearn style): get_params and help() read it
     def __init__(self, *, factors=50, epochs=200, learning_rate=0.05,
                  regularization=1.0, user_regularization=None,
                  item_regularization=None, bias_regularization=None, negatives=4,

@@ -9,6 +9,7 @@ class GroupModel(FactorModel):
     drawn for that user by the sampler (see :mod:`recsample.losses`)."""
 
     # defaults chosen on Gowalla's validation part (README, "Losses over many negatives")
+    # signature repeated on purpose (sklearn style): get_params and help() read it
     def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
                  regularization=0.0, user_regularization=None,
                  item_regularization=None, bias_regularization=None, negatives=256,

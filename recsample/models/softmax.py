@@ -14,6 +14,7 @@ class Softmax(GroupModel):
 
     loss = "softmax"
 
+    # signature repeated on purpose (sklearn style): get_params and help() read it
     def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
                  regularization=0.0, user_regularization=None,
                  item_regularization=None, bias_regularization=None, negatives=256,

@@ -145,7 +145,7 @@ def test_visit_auto_is_random_on_small_data_and_user_on_large(movielens_split):
     """The default order follows the data's size: movielens-small (a few MB
     of factors and indices) is visited in the shuffled order, bit for bit;
     tables beyond AUTO_USER_BYTES are visited user by user."""
-    from recsample.models.base import AUTO_USER_BYTES, resolve_visit
+    from recsample.models._order import AUTO_USER_BYTES, resolve_visit
     train, _ = movielens_split
     kw = dict(factors=8, epochs=2, n_threads=1, seed=3)
     auto = rs.BPR(**kw).fit(train, progress=False)
@@ -169,16 +169,16 @@ def test_visit_auto_above_the_limit_trains_as_visit_user(movielens_split, monkey
     """With the limit at 0 every set is "large": an auto fit must be the
     user-order fit bit for bit, and say so, also after save and load; the
     group losses report the user order they always use."""
-    from recsample.models import base
+    from recsample.models import _order
     train, _ = movielens_split
     kw = dict(factors=8, epochs=2, n_threads=1, seed=3)
-    monkeypatch.setattr(base, "AUTO_USER_BYTES", 0)
+    monkeypatch.setattr(_order, "AUTO_USER_BYTES", 0)
     auto = rs.BPR(**kw).fit(train, progress=False)
     user = rs.BPR(visit="user", **kw).fit(train, progress=False)
     assert auto.visit_ == "user"
     assert np.array_equal(auto.item_factors, user.item_factors)
     assert rs.load_model(auto.save(tmp_path / "m")).visit_ == "user"
-    monkeypatch.setattr(base, "AUTO_USER_BYTES", 2**62)
+    monkeypatch.setattr(_order, "AUTO_USER_BYTES", 2**62)
     grouped = rs.Softmax(factors=8, epochs=1, n_threads=1, negatives=4, group_size=2)
     assert grouped.fit(train, progress=False).visit_ == "user"
 
