@@ -185,7 +185,7 @@ class FactorModel(Params):
     search_space = {"learning_rate": LogUniform(0.005, 0.3),
                     "regularization": LogUniform(1e-4, 0.3)}
     #: What a parameter left at None takes when the sampler recommends nothing
-    #: for it (benchmarks/tune_defaults.py: BPR + uniform on movielens-small).
+    #: for it (benchmarks/studies/tune_defaults.py: BPR + uniform on movielens-small).
     trainer_defaults = dict(epochs=35, learning_rate=0.05, regularization=0.01)
 
     # set by fit (and load_model); class attributes, so __init__ stores the
