@@ -249,7 +249,7 @@ class ItemIndex:
         # The reduction is the default: in trained models the item norm rises
         # with popularity, and a graph linked by inner product points mostly at
         # the large popular items, so the rest is reached late. Measured
-        # (benchmarks/bench_ann.py, 1M items shaped after a BPR model, M=32):
+        # (benchmarks/peers/bench_ann.py, 1M items shaped after a BPR model, M=32):
         # recall@10 0.963 / 0.987 / 0.999 at ef_search 128 / 256 / 1024 with
         # the reduction, 0.925 / 0.944 / 0.960 by inner product, at about the
         # same time per query; on a BPR model of movielens-small 0.994 against

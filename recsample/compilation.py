@@ -3,7 +3,7 @@ and compiling it ahead of time.
 
 The training loop is compiled once for each (loss, sampler) pair and kept in
 numba's disk cache, so only the first fit of a pair on a machine waits for the
-compiler (about 8-12 s on 2 cores; ``benchmarks/bench_compile.py``). That
+compiler (about 8-12 s on 2 cores; ``benchmarks/peers/bench_compile.py``). That
 first fit says so in one line on standard error, which a terminal, a notebook
 cell and a log file all show; ``RECSAMPLE_COMPILE_NOTICE=0`` (or the command
 line's ``--quiet``) silences it.

@@ -38,7 +38,7 @@ from ..samplers.base import dot2, end_batch, pair_loss, pair_step, prefetch, sta
 #: the factor rows (and, without a bitmap, the CSR row) of the positive this
 #: many places ahead are requested early, so that on data larger than the
 #: caches their loads overlap the current pair's work (20% less time per pair
-#: at 10M interactions, benchmarks/bench_kernel.py-style harness; no change in
+#: at 10M interactions, benchmarks/ab/bench_kernel.py-style harness; no change in
 #: values)
 PREFETCH_AHEAD = 8
 #: the block number of the stream that shuffles the group losses' epoch order

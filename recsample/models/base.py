@@ -64,7 +64,7 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
     search_space = {"learning_rate": LogUniform(0.005, 0.3),
                     "regularization": LogUniform(1e-4, 0.3)}
     #: What a parameter left at None takes when the sampler recommends nothing
-    #: for it (benchmarks/tune_defaults.py: BPR + uniform on movielens-small).
+    #: for it (benchmarks/studies/tune_defaults.py: BPR + uniform on movielens-small).
     trainer_defaults = dict(epochs=35, learning_rate=0.05, regularization=0.01)
     #: ``epochs="auto"`` (see :mod:`recsample.models._auto`): the cap on the
     #: search, how often it validates, and its patience in epochs: at least

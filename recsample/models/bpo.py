@@ -13,7 +13,7 @@ class BPO(FlipModel, FactorModel):
 
     __doc__ = parameters_doc(__doc__, FactorModel.__init__)
     loss = "bpo"
-    # benchmarks/tune_defaults.py: the point-wise loss wants more decay
+    # benchmarks/studies/tune_defaults.py: the point-wise loss wants more decay
     trainer_defaults = dict(FactorModel.trainer_defaults, regularization=0.03)
 
 

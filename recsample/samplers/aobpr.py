@@ -245,7 +245,7 @@ class AOBPR(Sampler):
     """
 
     name = "aobpr"
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): the grid
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): the grid
     # point whose worst validation NDCG@10 over movielens-small, the synthetic
     # set and nbpo-amazon, relative to uniform at BPR's defaults, is highest
     # (at lr 0.05, reg 0.01 AOBPR fell 7-30% below uniform on two of them)

@@ -649,7 +649,7 @@ class Sampler(Params):
     #: the parameters its user left at None (their default); a value the user
     #: passes always wins, and a loss or optimizer without an entry keeps the
     #: trainer's own default. Each entry states where it was measured
-    #: (``benchmarks/tune_per_sampler.py``); it was measured at the sampler's
+    #: (``benchmarks/studies/tune_per_sampler.py``); it was measured at the sampler's
     #: own default parameters. Empty: the trainer's defaults.
     recommended = {}
 

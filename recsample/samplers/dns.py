@@ -301,7 +301,7 @@ class DNS(Sampler):
     name = "dns"
     needs_model = True
     search_space = {"candidates": IntRange(2, 64, log=True)}
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"), measured
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"), measured
     # with 16 candidates: hard negatives want a smaller step and more decay
     # ("bpo": the same search and rule with rs.BPO and its defaults, `--trainer bpo`)
     recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35},

@@ -103,7 +103,7 @@ class Importance(Sampler):
     """
 
     name = "importance"
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"), as for
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"), as for
     # AOBPR (at lr 0.05, reg 0.01 it fell 14-33% below uniform on two sets)
     recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35},
                    "bpo": {"learning_rate": 0.03, "regularization": 0.1, "epochs": 60}}

@@ -122,7 +122,7 @@ class KOS(WARP):
     """
 
     name = "kos"
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): its own
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): its own
     # grid (WARP's learning rates), not WARP's recommendation
     recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.03, "epochs": 25},
                    "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}

@@ -182,7 +182,7 @@ class Popularity(Sampler):
 
     name = "popularity"
     search_space = {"alpha": Uniform(0.0, 1.0)}
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): the grid
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): the grid
     # point whose worst validation NDCG@10 over movielens-small, the synthetic
     # set and nbpo-amazon, relative to uniform at BPR's defaults, is highest
     # (at lr 0.05, reg 0.01 popularity fell 20-60% below uniform)

@@ -242,7 +242,7 @@ class SRNS(Sampler):
     """
 
     name = "srns"
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): chosen
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): chosen
     # as for the other samplers; still 6-10% below uniform on validation, the
     # best of its grid for the worst data set (lr 0.05, reg 0.01: 26-49% below)
     recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 20},

@@ -117,7 +117,7 @@ class WARP(Sampler):
     """
 
     name = "warp"
-    # benchmarks/tune_per_sampler.py (README, "Defaults per sampler"): the rank
+    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): the rank
     # weights reach L(n_neg) ~ 10, and at BPR's learning rate 0.05 training
     # diverged on movielens-small
     recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 30},

@@ -110,7 +110,7 @@ SHIPPED = [(name, loss) for name in sorted(SAMPLERS)
 
 def test_the_shipped_recommendations_are_the_ones_measured():
     """Which samplers carry settings of their own is a decision
-    (benchmarks/tune_per_sampler.py): uniform and NBPO use the trainers'
+    (benchmarks/studies/tune_per_sampler.py): uniform and NBPO use the trainers'
     defaults, every other built-in sampler recommends for both pair losses."""
     without = {name for name in SAMPLERS if not SAMPLERS[name].recommended}
     assert without == {"uniform", "nbpo"}

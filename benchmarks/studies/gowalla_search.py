@@ -1,6 +1,6 @@
 """One row of the Gowalla validation search (docs/results/gowalla/search.md).
 
-    python benchmarks/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10]
+    python benchmarks/studies/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10]
 
 Trains ``rs.<MODEL>(**settings)`` on 90% of each user's items of the
 release's train.txt (seed 0) and prints validation recall@20 / NDCG@20 on the
@@ -10,21 +10,24 @@ JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32), and
 ``"sampler": {"name": "popularity", "alpha": 0.75}`` for a sampler built
 from its name and parameters.
 """
-import argparse
 import json
+import sys
+from pathlib import Path
 
-import recsample as rs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = common.parser(__doc__, paragraph=True)
     ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
     ap.add_argument("settings", help="JSON object of constructor arguments")
-    ap.add_argument("--path", required=True, help="folder with train.txt and test.txt")
+    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
+                                                 "(default: ../shared/data/gowalla)")
     ap.add_argument("--every", type=int, default=10, help="evaluate every N epochs")
     args = ap.parse_args(argv)
-    train, _ = rs.load_dataset("gowalla", path=args.path)
-    fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=0)
+    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0])
     settings = json.loads(args.settings)
     if settings.get("sampler") == "dns32":
         settings["sampler"] = rs.samplers.DNS(candidates=32)

@@ -8,15 +8,14 @@ training thread; the figure is the wall time of ``model.fit`` (the training
 itself is a few tenths of a second of it), plus the time of ``import
 recsample``.
 
-    python benchmarks/bench_compile.py               # every case, 3 rounds
-    python benchmarks/bench_compile.py --rounds 1 --cases bpr+uniform softmax+uniform
+    python benchmarks/peers/bench_compile.py               # every case, 3 rounds
+    python benchmarks/peers/bench_compile.py --rounds 1 --cases bpr+uniform softmax+uniform
 
 Targets: BPR + uniform <= 10 s cold, every other built-in pair <= 15 s cold,
 warm fits <= 2 s. Prints the median and range over the rounds.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -25,6 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
 
 #: (name, model class, sampler)
 CASES = [
@@ -57,7 +60,7 @@ def run_case(model, sampler, cache):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.parser(__doc__, paragraph=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", nargs="*", default=[c[0] for c in CASES],
                         help="names among: " + ", ".join(c[0] for c in CASES))

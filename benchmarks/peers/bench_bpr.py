@@ -1,6 +1,6 @@
 """recsample's BPR against implicit's BPR: same data, factors, epochs, threads.
 
-    python benchmarks/bench_bpr.py [--threads 2] [--epochs 35] [--repeats 3] [--quick]
+    python benchmarks/peers/bench_bpr.py [--threads 2] [--epochs 35] [--repeats 5] [--quick]
 
 Data: movielens-small (ratings as implicit feedback), random 80/20 split per
 user, seed 0. Both libraries train one (positive, negative) pair per training
@@ -15,7 +15,7 @@ recsample's full-ranking definition (training items excluded) for both.
 
 implicit's grid picks its best learning rate and regularization on the *test*
 split, which favours implicit; recsample runs with its defaults (chosen on a
-validation split by benchmarks/tune_defaults.py).
+validation split by benchmarks/studies/tune_defaults.py).
 
 implicit draws each epoch nnz (positive, negative) samples: the positive is a
 random stored entry, the negative the item of another random stored entry
@@ -23,49 +23,30 @@ random stored entry, the negative the item of another random stored entry
 sample whose negative is one of the user's positives is *skipped*, not redrawn.
 Its pairs actually trained per epoch are therefore nnz * (1 - skip rate); the
 skip rate's expectation, sum over stored (u, i) of (1/nnz) * P(item of a random
-entry is in I_u), is computed exactly from the data and printed. Both its
+entry is in I_u), is computed exactly from the data (``common.implicit_skip_rate``)
+and printed. Both its
 nominal and its trained-pair throughput are shown; ratios use trained pairs.
 recsample trains exactly nnz pairs per epoch (a rejected draw is redrawn).
 recsample's uniform sampler and its ``Popularity(alpha=1)`` are both shown.
 """
-import argparse
 import datetime
 import os
 import platform
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-
-import recsample as rs
-
-
-def _ndcg10(model, train, test):
-    s = rs.evaluate(model, test, train=train, k=(10,), metrics=("ndcg",)).summary()
-    return float(s["mean"].iloc[0])
-
-
-def _implicit_bpr(factors, lr, reg, epochs, threads, seed=0):
-    from implicit.cpu.bpr import BayesianPersonalizedRanking
-    return BayesianPersonalizedRanking(factors=factors, learning_rate=lr, regularization=reg,
-                                       iterations=epochs, num_threads=threads, random_state=seed)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def _time_implicit(train, factors, lr, reg, epochs, threads):
-    model = _implicit_bpr(factors, lr, reg, epochs, threads)
+    model = common.implicit_bpr(factors, epochs, threads, learning_rate=lr, regularization=reg)
     t0 = time.perf_counter()
     model.fit(train.matrix, show_progress=False)
     return time.perf_counter() - t0, model
-
-
-def implicit_skip_rate(matrix):
-    """Expected fraction of implicit's samples whose negative is a positive."""
-    counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
-    nnz = matrix.nnz
-    deg = np.diff(matrix.indptr)
-    row_mass = np.add.reduceat(counts[matrix.indices], matrix.indptr[:-1]) / nnz
-    row_mass[deg == 0] = 0.0
-    return float((deg / nnz * row_mass).sum())
 
 
 def _time_ours(train, epochs, threads, sampler="uniform", **params):
@@ -80,7 +61,7 @@ def _time_ours(train, epochs, threads, sampler="uniform", **params):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--epochs", type=int, default=rs.BPR.trainer_defaults["epochs"])
     ap.add_argument("--repeats", type=int, default=5)
@@ -89,11 +70,8 @@ def main():
     if args.quick:
         args.repeats = 1
 
-    import threadpoolctl
-    threadpoolctl.threadpool_limits(1, "blas")  # implicit warns when BLAS threads compete
-
-    data = rs.load_dataset("movielens-small")
-    train, test = rs.split.random_holdout(data, test_fraction=0.2, seed=0)
+    common.one_blas_thread()
+    train, test = common.train_test("movielens-small")
     pairs = train.nnz * args.epochs
     print(f"movielens-small train: {train}; {args.epochs} epochs, {args.threads} threads, "
           f"{pairs:,} pairs per fit")
@@ -103,7 +81,7 @@ def main():
     # warm-up: compile every kernel outside the timings
     for sampler in ("uniform", "dns", rs.samplers.Popularity(1.0)):
         rs.BPR(factors=8, epochs=1, n_threads=args.threads, sampler=sampler).fit(train, progress=False)
-    _implicit_bpr(8, 0.01, 0.01, 1, args.threads).fit(train.matrix, show_progress=False)
+    common.implicit_bpr(8, 1, args.threads).fit(train.matrix, show_progress=False)
 
     # throughput, interleaved so that machine noise hits both alike
     implicit_defaults = dict(lr=0.05, reg=0.01)
@@ -129,7 +107,7 @@ def main():
                                                       rs.samplers.DNS(candidates=16), visit="user")
         times["dns(16), visit user"].append(t)
     median = {k: statistics.median(v) for k, v in times.items()}
-    skip = implicit_skip_rate(train.matrix)
+    skip = common.implicit_skip_rate(train.matrix)
     trained = pairs * (1 - skip)
 
     def ratios(name):
@@ -142,7 +120,7 @@ def main():
     best = (-1.0, None)
     for lr, reg in grid:
         _, m = _time_implicit(train, 64, lr, reg, args.epochs, args.threads)
-        score = _ndcg10(m, train, test)
+        score = common.mean_metric(m, test, train)
         print(f"  implicit lr={lr:<5} reg={reg:<6} NDCG@10 {score:.4f}")
         if score > best[0]:
             best = (score, (lr, reg))
@@ -159,7 +137,7 @@ def main():
         r = ratios(name)
         print(f"| recsample BPR, {name} | {pairs / median[name]:,.0f} | "
               f"{statistics.median(r):.2f} ({r[0]:.2f}-{r[-1]:.2f}) | "
-              f"{_ndcg10(models[name], train, test):.4f} |")
+              f"{common.mean_metric(models[name], test, train):.4f} |")
     print()
     dns = sorted(d / u for d, u in zip(times["dns(16)"], times["uniform"]))
     print(f"DNS(16) epoch cost / uniform epoch cost: median {statistics.median(dns):.2f} "

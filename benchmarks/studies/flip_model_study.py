@@ -1,7 +1,7 @@
 """What NBPO's flip model learns: does sigma(gamma), or the posterior, rank
 hidden positives above true negatives among a user's unvoted items?
 
-    python benchmarks/flip_model_study.py [--seed 0] [--out docs/results/flip-model]
+    python benchmarks/studies/flip_model_study.py [--seed 0] [--out docs/results/flip-model]
 
 Synthetic data with a known answer (``rs.datasets.hidden_positives``): 400
 users x 300 items, each user's true
@@ -26,15 +26,18 @@ the wrong way round). One seed per row; the SGD rows train Hogwild on all
 cores, so they move by about 0.002 between runs; the script prints a Markdown table and
 writes it with a CSV when ``--out`` is given.
 """
-import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-import recsample as rs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def hidden_positive_data(mechanism, seed=0):
@@ -67,7 +70,7 @@ def models():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="folder for table.md and auc.csv")
     args = ap.parse_args()
@@ -98,7 +101,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         df.to_csv(os.path.join(args.out, "auc.csv"), index=False)
         with open(os.path.join(args.out, "table.md"), "w") as f:
-            f.write(f"`python benchmarks/flip_model_study.py --seed {args.seed}`\n\n{table}\n")
+            f.write(f"`python benchmarks/studies/flip_model_study.py --seed {args.seed}`\n\n"
+                    f"{table}\n")
 
 
 def _has_tabulate():

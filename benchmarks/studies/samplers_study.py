@@ -1,15 +1,15 @@
 """Every sampler with BPR, each tuned with the same budget, tested over seeds.
 
-    python benchmarks/samplers_study.py --dataset movielens-small --trials 40 \
+    python benchmarks/studies/samplers_study.py --dataset movielens-small --trials 40 \
         --max-epochs 40 --eval-every 2 --patience 6
-    python benchmarks/samplers_study.py --dataset gowalla --path ../shared/data/gowalla \
+    python benchmarks/studies/samplers_study.py --dataset gowalla --path ../shared/data/gowalla \
         --trials 6 --max-epochs 24 --eval-every 4 --patience 8 [--samplers "uniform|dns (N=16)"]
-    python benchmarks/samplers_study.py --report     # table, paired tests and plot
+    python benchmarks/studies/samplers_study.py --report     # table, paired tests and plot
 
 (The commands behind docs/samplers-study.md; two gowalla processes with
 disjoint ``--samplers`` lists share the work, each starting with uniform.)
 
-Protocol, the same for every sampler of ``bench_samplers.SAMPLERS`` and k-OS:
+Protocol, the same for every sampler of ``common.samplers()`` (k-OS included):
 
 1. one train/test split: movielens-small a per-user 80/20 random holdout
    (seed 0), gowalla its published train/test files;
@@ -32,8 +32,8 @@ over test users of the per-user values averaged over the seeds.
 Every (dataset, sampler) writes its own files under ``--out`` as it finishes,
 so an interrupted study resumes, and ``--report`` reads whatever is there.
 """
-import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -41,12 +41,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-import recsample as rs
-from bench_samplers import SAMPLERS  # one table of the samplers compared, beside this file
-from recsample.samplers import KOS
-from recsample.search_space import LogUniform
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
+from recsample.search_space import LogUniform  # noqa: E402
 
-STUDY_SAMPLERS = dict(SAMPLERS, **{"kos (K=10, k=5)": KOS})
+#: the samplers of the cost benchmark (peers/bench_samplers.py), k-OS among them
+STUDY_SAMPLERS = common.samplers()
 #: WARP and k-OS multiply each pair's step by L(rank estimate), about 10 at the
 #: top of a ranking, so their learning-rate range is BPR's (0.005-0.3) moved
 #: down by that factor: the same width, the same number of trials.
@@ -57,13 +58,6 @@ METRICS = (("ndcg", 10), ("recall", 20))
 
 def slug(name):
     return "".join(c if c.isalnum() else "-" for c in name).strip("-")
-
-
-def load(dataset, path):
-    data = rs.load_dataset(dataset, path=path) if path else rs.load_dataset(dataset)
-    if isinstance(data, tuple):            # a published split: (train, test)
-        return data[0], data[-1]
-    return rs.split.random_holdout(data, test_fraction=0.2, seed=0)
 
 
 def run_one(dataset, name, make, train, test, args, folder):
@@ -202,9 +196,8 @@ def plot(df, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dataset", default="movielens-small")
-    ap.add_argument("--path", default=None)
+    ap = common.parser(__doc__)
+    common.add_dataset_args(ap)
     ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--max-epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=6)
@@ -227,7 +220,7 @@ def main():
         [s.strip() for s in args.samplers.split("|")]
     folder = Path(args.out) / args.dataset
     folder.mkdir(parents=True, exist_ok=True)
-    train, test = load(args.dataset, args.path)
+    train, test = common.train_test(args.dataset, args.path)
     start = time.perf_counter()
     for name in ["uniform"] + [n for n in names if n != "uniform"]:
         run_one(args.dataset, name, STUDY_SAMPLERS[name], train, test, args, folder)

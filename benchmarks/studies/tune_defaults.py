@@ -6,23 +6,26 @@ train and is scored by NDCG@10 on validation (training items excluded); the
 test part is never read. Epochs are chosen from the validation curve, checked
 every 5 epochs.
 
-    python benchmarks/tune_defaults.py [--quick]
+    python benchmarks/studies/tune_defaults.py [--quick] [--out grid.csv]
 """
-import argparse
 import itertools
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
-import recsample as rs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--quick", action="store_true", help="a 2x2 grid, for a smoke run")
     ap.add_argument("--out", default=None, help="write the full grid as CSV")
     args = ap.parse_args()
-    data = rs.load_dataset("movielens-small")
+    data = common.load("movielens-small")
     train, valid, _test = rs.split.random_holdout(data, test_fraction=0.2, valid_fraction=0.1,
                                                   seed=0)
     lrs = [0.02, 0.05] if args.quick else [0.01, 0.03, 0.05, 0.1]

@@ -1,9 +1,10 @@
 """Training cost against data size, recsample and implicit in the same run.
 
-    python benchmarks/bench_scale.py [--sizes 1e6 1e7 1e8] [--threads 2] [--out benchmarks/results]
+    python benchmarks/peers/bench_scale.py [--sizes 1e6 1e7 1e8] [--threads 2]
+        [--out benchmarks/results]
 
-For each size a power-law synthetic set (``rs.datasets.synthetic`` with
-n_users = nnz / 100 and n_items = nnz / 500, alpha 1, seed 0) is generated
+For each size a power-law synthetic set (``rs.load_dataset("synthetic", ...)``
+with n_users = nnz / 100 and n_items = nnz / 500, alpha 1, seed 0) is generated
 once and stored as a CSR ``.npz`` in a temporary folder. Every measurement
 then runs in its own process, which loads the matrix, records its resident
 memory, trains one warm-up epoch on a 1,000-user slice (so compilation is not
@@ -12,7 +13,7 @@ least 10 million pairs: 10 epochs at 1M interactions) and
 reports the seconds per epoch and its peak resident memory (VmHWM) above the
 memory it had after loading the data. recsample uses its uniform sampler;
 implicit its own BPR (popularity-proportional negatives with verification).
-implicit *skips* a sample whose negative is a positive (see bench_bpr.py), so
+implicit *skips* a sample whose negative is a positive (``common.implicit_skip_rate``), so
 it trains nnz * (1 - skip rate) pairs per epoch against recsample's nnz; the
 table shows the plain time ratio and the ratio per trained pair.
 
@@ -21,7 +22,6 @@ a Markdown table whose visit column marks the order ``visit="auto"`` (the
 default) takes at each size. The 1- vs 2-thread speed-up of recsample's training and
 evaluation is measured at the middle size.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -32,16 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_bpr import implicit_skip_rate  # noqa: E402
-
-
-def _rss_mb(field):
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
 
 
 def numba_threads(n):
@@ -52,8 +44,7 @@ def numba_threads(n):
 def worker(lib, path, threads, epochs, task):
     """Runs in a child process; prints one JSON line."""
     import scipy.sparse as sp
-    import threadpoolctl
-    threadpoolctl.threadpool_limits(1, "blas")
+    common.one_blas_thread()
     m = sp.load_npz(path).tocsr()
     m.indices = m.indices.astype(np.int32)
     m.indptr = m.indptr.astype(np.int64 if m.nnz >= 2**31 else np.int32)
@@ -69,7 +60,7 @@ def worker(lib, path, threads, epochs, task):
             sampler = rs.samplers.DNS(candidates=16) if task == "train-dns" else "uniform"
             rs.BPR(factors=64, epochs=1, n_threads=threads, visit=visit, sampler=sampler).fit(
                 warm, progress=False)
-            base = _rss_mb("VmRSS")
+            base = common.proc_status_mb("VmRSS")
             model = rs.BPR(factors=64, epochs=epochs, n_threads=threads, visit=visit,
                            sampler=sampler)
             t0 = time.perf_counter()
@@ -82,14 +73,12 @@ def worker(lib, path, threads, epochs, task):
             users = min(m.shape[0], 100_000)
             V = rng.normal(size=(m.shape[1], 65)).astype(np.float32)
 
-            class Factors:
-                def __init__(self, n):
-                    self.user_factors = rng.normal(size=(n, 65)).astype(np.float32)
-                    self.item_factors = V
+            def factors(n):
+                return common.Factors(rng.normal(size=(n, 65)).astype(np.float32), V)
             metrics = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate")
-            rs.evaluate(Factors(200), rs.Interactions(m[:200]), k=(10, 20), metrics=metrics)
-            model, test = Factors(users), rs.Interactions(m[:users])
-            base = _rss_mb("VmRSS")
+            rs.evaluate(factors(200), rs.Interactions(m[:200]), k=(10, 20), metrics=metrics)
+            model, test = factors(users), rs.Interactions(m[:users])
+            base = common.proc_status_mb("VmRSS")
             numba_threads(threads)
             t0 = time.perf_counter()
             rs.evaluate(model, test, k=(10, 20), metrics=metrics)
@@ -97,12 +86,9 @@ def worker(lib, path, threads, epochs, task):
             result["eval_users"] = users
             factors_mb = (model.user_factors.nbytes + V.nbytes) / 2**20
     else:
-        from implicit.cpu.bpr import BayesianPersonalizedRanking
-        BayesianPersonalizedRanking(factors=64, iterations=1, num_threads=threads).fit(
-            warm, show_progress=False)
-        base = _rss_mb("VmRSS")
-        model = BayesianPersonalizedRanking(factors=64, iterations=epochs, num_threads=threads,
-                                            random_state=0)
+        common.implicit_bpr(64, 1, threads).fit(warm, show_progress=False)
+        base = common.proc_status_mb("VmRSS")
+        model = common.implicit_bpr(64, epochs, threads)
         t0 = time.perf_counter()
         model.fit(m, show_progress=False)
         result["seconds_per_epoch"] = (time.perf_counter() - t0) / epochs
@@ -110,9 +96,9 @@ def worker(lib, path, threads, epochs, task):
     result["data_mb"] = data_mb
     result["factors_mb"] = factors_mb
     # everything the fit (or evaluation) allocated at its peak, factors included
-    result["peak_above_data_mb"] = _rss_mb("VmHWM") - base
+    result["peak_above_data_mb"] = common.proc_status_mb("VmHWM") - base
     result["overhead_mb"] = result["peak_above_data_mb"] - factors_mb
-    result["peak_rss_mb"] = _rss_mb("VmHWM")
+    result["peak_rss_mb"] = common.proc_status_mb("VmHWM")
     print(json.dumps(result))
 
 
@@ -136,17 +122,16 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         _, _, lib, path, threads, epochs, task = sys.argv
         return worker(lib, path, int(threads), int(epochs), task)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 1e7, 1e8])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--out", default=str(common.RESULTS))
     ap.add_argument("--no-implicit", action="store_true")
     args = ap.parse_args()
 
     import pandas as pd
     import scipy.sparse as sp
-    import recsample as rs
     from recsample.models.base import resolve_visit
 
     out = Path(args.out)
@@ -156,8 +141,9 @@ def main():
         sizes = [int(s) for s in args.sizes]
         for nnz in sizes:
             t0 = time.perf_counter()
-            data = rs.datasets.synthetic(max(nnz // 100, 10), max(nnz // 500, 10), nnz, seed=0)
-            skip = implicit_skip_rate(data.matrix)
+            data = common.load("synthetic", n_users=max(nnz // 100, 10),
+                               n_items=max(nnz // 500, 10), nnz=nnz, seed=0)
+            skip = common.implicit_skip_rate(data.matrix)
             default_visit = resolve_visit("auto", data.matrix, 64)
             path = Path(tmp) / f"synthetic-{nnz}.npz"
             sp.save_npz(path, data.matrix, compressed=False)

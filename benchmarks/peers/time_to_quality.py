@@ -1,8 +1,8 @@
 """Time to quality: wall seconds of training until the validation metric
 first reaches implicit's best value, recsample's BPR against implicit's BPR.
 
-    python benchmarks/time_to_quality.py --dataset gowalla --path ../shared/data/gowalla
-    python benchmarks/time_to_quality.py --dataset movielens-small
+    python benchmarks/peers/time_to_quality.py --dataset gowalla --path ../shared/data/gowalla
+    python benchmarks/peers/time_to_quality.py --dataset movielens-small
 
 Protocol. Validation is carved from the training data (10% of each user's
 training items, seed 0); the test part is never read (gowalla: test.txt;
@@ -22,27 +22,18 @@ evaluated epoch at or above the target (an upper bound by up to ``--every``
 epochs). Compilation is excluded by a warm-up fit. Prints a Markdown table and
 writes every evaluated point to ``--out``/time_to_quality_<dataset>.csv.
 """
-import argparse
 import datetime
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-import recsample as rs
-
-
-def _data(args):
-    if args.dataset == "gowalla":
-        train, _ = rs.load_dataset("gowalla", path=args.path)
-    else:
-        data = rs.load_dataset(args.dataset)
-        train, _ = rs.split.random_holdout(data, test_fraction=0.2, seed=0)
-    fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=0)
-    return fit, valid
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 class Curve:
@@ -62,9 +53,8 @@ class Curve:
         now = time.perf_counter()
         self.train_seconds += now - self.mark
         if (epoch + 1) % self.every == 0 or last:
-            s = rs.evaluate(factors, self.valid, train=self.fit, k=(self.k,),
-                            metrics=(self.metric,)).summary()
-            self.points.append((epoch + 1, self.train_seconds, float(s["mean"].iloc[0])))
+            value = common.mean_metric(factors, self.valid, self.fit, self.metric, self.k)
+            self.points.append((epoch + 1, self.train_seconds, value))
         self.mark = time.perf_counter()
 
     def first_reach(self, target):
@@ -78,9 +68,7 @@ class Curve:
 
 
 def run_implicit(fit, curve, lr, reg, epochs, factors, threads):
-    from implicit.cpu.bpr import BayesianPersonalizedRanking
-    model = BayesianPersonalizedRanking(factors=factors, learning_rate=lr, regularization=reg,
-                                        iterations=epochs, num_threads=threads, random_state=0)
+    model = common.implicit_bpr(factors, epochs, threads, learning_rate=lr, regularization=reg)
 
     def callback(epoch, elapsed, *rest):
         curve.epoch_done(epoch, model, epoch + 1 == epochs)
@@ -100,9 +88,10 @@ def run_recsample(fit, curve, sampler, epochs, factors, threads, **params):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dataset", default="movielens-small", choices=["movielens-small", "gowalla"])
-    ap.add_argument("--path", help="folder of the gowalla release (train.txt, test.txt)")
+    ap = common.parser(__doc__, paragraph=True)
+    common.add_dataset_args(ap, choices=["movielens-small", "gowalla"],
+                            path_help="folder of the gowalla release (train.txt, test.txt; "
+                                      "default: ../shared/data/gowalla)")
     ap.add_argument("--epochs", type=int, default=None,
                     help="epochs of every run (default: 100 on gowalla, 60 on movielens-small)")
     ap.add_argument("--every", type=int, default=None,
@@ -110,18 +99,18 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--factors", type=int, default=64)
     ap.add_argument("--quick", action="store_true", help="a two-setting implicit grid")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--out", default=str(common.RESULTS))
     args = ap.parse_args(argv)
     gowalla = args.dataset == "gowalla"
-    if gowalla and not args.path:
-        ap.error("--path is required with --dataset gowalla")
+    if gowalla and common.data_folder("gowalla", args.path) is None:
+        ap.error("--path is required with --dataset gowalla (no ../shared/data/gowalla)")
     epochs = args.epochs or (100 if gowalla else 60)
     every = args.every or (2 if gowalla else 1)
     metric, k = ("recall", 20) if gowalla else ("ndcg", 10)
 
-    import threadpoolctl
-    threadpoolctl.threadpool_limits(1, "blas")
-    fit, valid = _data(args)
+    common.one_blas_thread()
+    # validation is carved from the training part; the test part is never read
+    fit, valid = common.fit_valid(common.train_test(args.dataset, args.path)[0])
     print(f"{args.dataset}: fit {fit.nnz:,} interactions, validation {valid.nnz:,} "
           f"(test not read); {metric}@{k}; {epochs} epochs, evaluated every {every}; "
           f"{args.threads} threads; {platform.processor() or platform.machine()}, "

@@ -1,6 +1,6 @@
 """What interaction weights change: binary training against ``fit(sample_weight=...)``.
 
-    python benchmarks/bench_weights.py [--seeds 0 1 2]
+    python benchmarks/studies/bench_weights.py [--seeds 0 1 2] [--models BPR Softmax]
 
 Two data sets with graded interactions:
 
@@ -19,19 +19,17 @@ items, and NDCG@10 over the "liked" test items only (rating >= 4; play count
 in the top quarter of the set), the graded part a weight should help with.
 Every model at its library defaults; no setting was chosen on these tests.
 """
-import argparse
 import datetime
 import platform
+import sys
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-import recsample as rs
-
-
-def _ndcg(model, test, train):
-    s = rs.evaluate(model, test, train=train, k=(10,), metrics=("ndcg",)).summary()
-    return float(s["mean"].iloc[0])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
 
 
 def play_counts(seed=0, n_users=3000, n_items=4000, per_user=40, dim=16):
@@ -63,7 +61,7 @@ def _split_liked(test, threshold):
 
 def run(seeds, models):
     out = []
-    ml = rs.load_dataset("movielens-small")
+    ml = common.load("movielens-small")
     for name, make_data, threshold, weightings in (
             ("movielens-small ratings", lambda s: ml, 4.0,
              {"rating": lambda w: w, "rating - 2.5": lambda w: np.maximum(w - 2.5, 0.0)}),
@@ -82,8 +80,8 @@ def run(seeds, models):
                 for label, weights in fits.items():
                     m = getattr(rs, model_name)(seed=seed).fit(train, progress=False,
                                                                sample_weight=weights)
-                    res.setdefault(label, []).append((_ndcg(m, test, train),
-                                                      _ndcg(m, liked, train)))
+                    res.setdefault(label, []).append((common.mean_metric(m, test, train),
+                                                      common.mean_metric(m, liked, train)))
             for label, vals in res.items():
                 v = np.array(vals)
                 out.append((name, model_name, label, v[:, 0].mean(), v[:, 0].std(),
@@ -95,7 +93,7 @@ def run(seeds, models):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--models", nargs="+", default=["BPR", "Softmax"])
     args = ap.parse_args(argv)

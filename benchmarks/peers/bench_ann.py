@@ -1,8 +1,8 @@
 """Approximate top-k (recsample.ann.ItemIndex) against the exact top-k, on a
 synthetic catalogue of a million items.
 
-    python benchmarks/bench_ann.py                      # 1,000,000 items, 2,000 users
-    python benchmarks/bench_ann.py --items 100000 --quick
+    python benchmarks/peers/bench_ann.py                      # 1,000,000 items, 2,000 users
+    python benchmarks/peers/bench_ann.py --items 100000 --quick
 
 Everything is measured in one run, on the same factors:
 
@@ -52,7 +52,6 @@ Prints a markdown table with the date, the machine and the load average
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import gc
 import os
@@ -63,8 +62,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
 
 # Medians of the item norms (factor columns) and of the item biases of a BPR
 # model of movielens-small (64 factors, defaults, seed 0), by popularity
@@ -72,13 +71,6 @@ sys.path.insert(0, str(REPO))
 Q_KNOTS = [0.0, 0.005, 0.03, 0.1, 0.22, 0.4, 0.62, 0.87, 1.0]
 NORM_AT = [1.88, 1.88, 1.92, 1.96, 1.85, 1.61, 1.32, 1.18, 1.15]
 BIAS_AT = [2.2, 1.92, 1.42, 0.82, 0.2, -0.26, -0.6, -0.73, -0.8]
-
-
-class Factors:
-    """user_factors / item_factors, as a fitted model exposes them."""
-
-    def __init__(self, U, V):
-        self.user_factors, self.item_factors = U, V
 
 
 def _unit(x):
@@ -93,7 +85,7 @@ def structured(n_items, n_users, factors=64, seed=0, n_clusters=1000):
     scale = np.arange(1, factors + 1) ** -0.5
     scale /= np.sqrt((scale ** 2).sum())
     centres = _unit(rng.standard_normal((n_clusters, factors)) * scale)
-    common = _unit(rng.standard_normal((1, factors)) * scale)[0]
+    shared = _unit(rng.standard_normal((1, factors)) * scale)[0]
     sizes = 1.0 / np.arange(1, n_clusters + 1) ** 0.7
     sizes /= sizes.sum()
     V = np.empty((n_items, factors + 1), np.float32)
@@ -104,14 +96,14 @@ def structured(n_items, n_users, factors=64, seed=0, n_clusters=1000):
         m = min(step, n_items - s)
         members = rng.choice(n_clusters, size=m, p=sizes)
         d = _unit(centres[members] + 0.9 * rng.standard_normal((m, factors)) * scale)
-        d = _unit(d + 0.12 * common)
+        d = _unit(d + 0.12 * shared)
         norm = np.interp(quantile[s:s + m], Q_KNOTS, NORM_AT) * rng.lognormal(0.0, 0.08, m)
         V[s:s + m, :-1] = (d * norm[:, None]) @ rot
     V[:, -1] = np.interp(quantile, Q_KNOTS, BIAS_AT) + rng.normal(0.0, 0.15, n_items)
     members = rng.choice(n_clusters, size=(n_users, 2), p=sizes)
     mix = rng.dirichlet([1.0, 1.0], size=n_users)
     x = mix[:, :1] * centres[members[:, 0]] + mix[:, 1:] * centres[members[:, 1]]
-    d = _unit(_unit(x + 0.6 * rng.standard_normal((n_users, factors)) * scale) - 0.45 * common)
+    d = _unit(_unit(x + 0.6 * rng.standard_normal((n_users, factors)) * scale) - 0.45 * shared)
     U[:, :-1] = (d * rng.lognormal(np.log(2.4), 0.18, size=(n_users, 1))) @ rot
     U[:, -1] = 1.0
     return U, V
@@ -170,7 +162,7 @@ def run(kind, args, out):
     out.append((kind, "exact (numpy floor)", "", "", "", "", "", 1.0, numpy_one, None))
     print(f"  exact: {exact_one:,.1f} q/s one user per call, {exact_batch:,.1f} q/s batched; "
           f"numpy floor {numpy_one:,.1f} q/s one user per call", flush=True)
-    model = Factors(U, V)
+    model = common.Factors(U, V)
     for mips in args.mips:
         t = time.perf_counter()
         index = ItemIndex.build(model, M=args.M, ef_construction=args.ef_construction, mips=mips)
@@ -196,7 +188,7 @@ def run(kind, args, out):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--items", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=2_000)
     ap.add_argument("--factors", type=int, default=64)

@@ -1,9 +1,9 @@
 """Time per epoch of the group losses against BPR + uniform, and their
 arithmetic rate against a bare BLAS matrix product, in one run.
 
-    python benchmarks/bench_losses.py [--data movielens-small|gowalla] [--path DIR]
-                                      [--negatives 64 256 1024] [--group-sizes 1 8]
-                                      [--epochs 2] [--threads 2]
+    python benchmarks/peers/bench_losses.py [--data movielens-small|gowalla] [--path DIR]
+                                            [--negatives 64 256 1024] [--group-sizes 1 8]
+                                            [--epochs 2] [--threads 2]
 
 Each configuration is fitted for ``--epochs`` epochs (64 factors) and the
 median epoch time is reported (the first epoch of a process includes no
@@ -15,24 +15,21 @@ optimizer's update left out. The BLAS reference is ``np.dot`` of float32
 matrices shaped like a block of units against N shared negatives,
 (4096 x k) @ (k x N), on the same threads.
 """
-import argparse
 import os
 import platform
-import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-
-def _fit_seconds(model, train):
-    model.fit(train, progress=False)
-    return statistics.median(h["seconds"] for h in model.history_), model.history_[-1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default="movielens-small")
-    ap.add_argument("--path", default=None)
+    ap = common.parser(__doc__, paragraph=True)
+    common.add_dataset_args(ap)
     ap.add_argument("--negatives", type=int, nargs="+", default=[64, 256, 1024])
     ap.add_argument("--group-sizes", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--epochs", type=int, default=2)
@@ -44,11 +41,10 @@ def main(argv=None):
     import recsample as rs
     from threadpoolctl import threadpool_limits
 
-    loaded = rs.load_dataset(args.data, path=args.path) if args.path else rs.load_dataset(args.data)
-    train = loaded[0] if isinstance(loaded, tuple) else loaded
+    train = common.first_part(args.dataset, args.path)
     k = args.factors
     numba.set_num_threads(args.threads)
-    print(f"{args.data}: {train.n_users:,} users x {train.n_items:,} items, {train.nnz:,} "
+    print(f"{args.dataset}: {train.n_users:,} users x {train.n_items:,} items, {train.nnz:,} "
           f"positives; {k} factors, {args.threads} threads; {platform.processor() or 'cpu'}, "
           f"{os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
 
@@ -56,7 +52,7 @@ def main(argv=None):
     base = rs.BPR(factors=k, epochs=args.epochs, n_threads=args.threads, seed=0)
     warm = rs.split.random_holdout(train, test_fraction=0.5, seed=0)[1]
     rs.BPR(factors=k, epochs=1, n_threads=args.threads).fit(warm, progress=False)
-    t_bpr, _ = _fit_seconds(base, train)
+    t_bpr, _ = common.median_epoch(base, train)
     rows.append(("BPR + uniform", 1, 1, t_bpr, float("nan")))
     for cls in (rs.Softmax, rs.CCL):
         for n in args.negatives:
@@ -64,7 +60,7 @@ def main(argv=None):
                 params = dict(factors=k, epochs=args.epochs, negatives=n, group_size=g,
                               n_threads=args.threads, seed=0)
                 cls(**dict(params, epochs=1)).fit(warm, progress=False)
-                seconds, last = _fit_seconds(cls(**params), train)
+                seconds, last = common.median_epoch(cls(**params), train)
                 units_rows = train.nnz + (train.nnz / g) * n  # rows touched, about
                 flops = units_rows * (6 + 4) * k  # cosine: score + norms + two gradients
                 rows.append((cls.__name__, n, g, seconds, flops / seconds / 1e9))
