@@ -305,11 +305,11 @@ def _hide(monkeypatch, module):
 
 
 def _no_data_loading(monkeypatch):
-    import recsample.cli as cli
+    from recsample.cli import _data
 
     def refuse(*args, **kwargs):
         raise AssertionError("the data set was loaded before the missing extra was reported")
-    monkeypatch.setattr(cli, "_load", refuse)
+    monkeypatch.setattr(_data, "load", refuse)
 
 
 def _one_line_error(capsys, *fragments):
