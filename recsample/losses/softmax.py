@@ -22,21 +22,19 @@ S = sum_n e^{x_n/t - lq_n} and d_p = e^{x_p/t} + S:
 
     dL/dx_p = -(S / d_p) / t,     dL/dx_n = e^{x_n/t - lq_n} (sum_p 1/d_p) / t
 
-**Bilateral form** (BSL: Wu et al., "BSL: Understanding and improving softmax
-loss for recommendation", ICDE 2024; the form of the authors' released code
-for matrix factorisation). The positive leaves the denominator, the
-positives of a unit are pooled by a log-mean-exp, as the negatives are, and
-the negatives' term is weighted by r (``bilateral=r``; the authors' Gowalla
-setting is about 1.2):
+**Bilateral form** (``bilateral=r``; after BSL: Wu et al., "BSL:
+Understanding and improving softmax loss for recommendation", ICDE 2024, in
+the form of the authors' released code for matrix factorisation, where a
+batch rarely holds two positives of one user). The positive leaves the
+denominator and the negatives' log-sum-exp is weighted by r (the authors'
+Gowalla setting is about 1.2):
 
-    L_unit = P [ -log (1/P) sum_p e^{x_p/t} + r log sum_n e^{x_n/t - lq_n} ]
+    L_i = -x_ui/t + r log sum_n e^{x_uj_n/t - lq_n}
 
-so dL/dx_p = -P w_p / t with w = the softmax of the positives' x/t (a
-positive the model already ranks low, possibly a noisy one, pulls less), and
-dL/dx_n = P r e^{x_n/t - lq_n} / (S t). The authors read the log-mean-exp
-over the positives as the robust optimisation the softmax already does over
-the negatives, applied to the positive side; r > 1 pushes the negatives
-harder than the positives are pulled.
+so dL/dx_p = -1/t for every positive, never saturating, and
+dL/dx_n = P r e^{x_n/t - lq_n} / (S t) for a unit of P positives. The
+authors read the weight r as the softmax's robust optimisation over the
+negatives' distribution extended to the positive side.
 """
 from collections import namedtuple
 import math
@@ -84,27 +82,19 @@ def _softmax_gradients(loss, x, lq, n_pos, n_neg, g):
 @njit(cache=True)
 def _bilateral_gradients(it, r, x, lq, n_pos, n_neg, g):
     """The bilateral form's derivatives (module docstring); returns the
-    unit's loss."""
-    top_n = -math.inf
+    unit's loss summed over its positives."""
+    top = -math.inf
     for n in range(n_neg):
-        top_n = max(top_n, x[n_pos + n] * it - lq[n])
+        top = max(top, x[n_pos + n] * it - lq[n])
     s = 0.0
     for n in range(n_neg):
-        e = math.exp(x[n_pos + n] * it - lq[n] - top_n)
+        e = math.exp(x[n_pos + n] * it - lq[n] - top)
         g[n_pos + n] = e
         s += e
-    top_p = -math.inf
+    value = n_pos * r * (math.log(s) + top)
     for p in range(n_pos):
-        top_p = max(top_p, x[p] * it)
-    sp = 0.0
-    for p in range(n_pos):
-        e = math.exp(x[p] * it - top_p)
-        g[p] = e
-        sp += e
-    value = n_pos * (r * (math.log(s) + top_n) - (math.log(sp / n_pos) + top_p))
-    pull = n_pos * it / sp
-    for p in range(n_pos):
-        g[p] *= -pull
+        value -= x[p] * it
+        g[p] = -it
     push = n_pos * r * it / s
     for n in range(n_neg):
         g[n_pos + n] *= push

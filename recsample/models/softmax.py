@@ -30,10 +30,10 @@ class Softmax(GroupModel):
         **GroupModel.GROUP_PARAMETERS,
         "temperature": ("float", "t > 0."),
         "logq": ("bool", "Subtract ln(N q_j) from each negative's logit."),
-        "bilateral": ("float or None", "r > 0: the bilateral softmax (BSL, see "
-                      ":mod:`recsample.losses.softmax`): the unit's positives pooled by a "
-                      "log-mean-exp and out of the denominator, the negatives' term "
-                      "weighted by r; None: the plain softmax.")})
+        "bilateral": ("float or None", "r > 0: the bilateral softmax (after BSL, see "
+                      ":mod:`recsample.losses.softmax`): the positive out of the "
+                      "denominator, the negatives' log-sum-exp weighted by r; None: the "
+                      "plain softmax.")})
 
     search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 

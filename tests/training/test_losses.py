@@ -19,10 +19,9 @@ def _softmax_objective(x_pos, x_neg, lq, t):
 
 
 def _bilateral_objective(x_pos, x_neg, lq, t, r):
-    """BSL's unit loss: P [-log mean_p e^{x_p/t} + r log sum_n e^{x_n/t - lq_n}]."""
-    p = len(x_pos)
-    pos = np.logaddexp.reduce(np.asarray(x_pos) / t) - np.log(p)
-    return p * (r * np.logaddexp.reduce(np.asarray(x_neg) / t - lq) - pos)
+    """Bilateral softmax, per positive: -x_p/t + r log sum_n e^{x_n/t - lq_n}."""
+    lse = np.logaddexp.reduce(np.asarray(x_neg) / t - lq)
+    return sum(r * lse - xp / t for xp in x_pos)
 
 
 def _ccl_objective(x_pos, x_neg, margin, w):
