@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry, search_space as _space
-from ._checks import check_int as _check_int, parse_metric, suggest as _suggest
+from .core.validation import check_int as _check_int, parse_metric, suggest as _suggest
 
 __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
 
@@ -321,7 +321,7 @@ def tune(model="bpr", sampler=None, *, train, valid=None, trials=30, timeout=Non
 
 def _validation(train, valid, valid_fraction, seed):
     from .interactions import Interactions
-    from .samplers.base import as_csr
+    from .core.validation import as_csr
     import scipy.sparse as sp
     if not isinstance(train, Interactions) and not sp.issparse(train):
         raise TypeError(f"train must be an Interactions or a scipy.sparse matrix, got "

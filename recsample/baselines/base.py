@@ -13,7 +13,7 @@ import numpy as np
 
 from .._params import Params
 
-from ..samplers.base import as_csr, check_users
+from ..core.validation import as_csr, check_users
 
 __all__ = ["Baseline"]
 

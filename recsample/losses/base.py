@@ -37,7 +37,8 @@ from numba import njit
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
-from ..samplers.base import _FAST, draw, implements, log_q
+from ..core.hooks import draw, implements, log_q
+from ..core.linalg import _FAST
 
 #: What the loop's units read besides the data: step size, L2 weights,
 #: sigmoid clip (pair losses), factor width (without the bias column), whether

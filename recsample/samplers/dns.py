@@ -38,9 +38,12 @@ from numba import njit, types
 
 from .._intrinsics import frame_array
 from .._rng import frame_word, next_float, next_int
+from ..core.hooks import draw, implements
+from ..core.linalg import _FAST, dot
+from ..core.positives import is_positive, nth_negative
+from ..losses.pair import log_sigmoid
 from ..search_space import IntRange
-from .base import (_FAST, Sampler, dot, draw, implements, is_positive, log_sigmoid,
-                   nth_negative)
+from .base import Sampler
 
 #: ``keys``/``slots``: per-thread scratch rows (training thread x candidates)
 #: where Softmax-v keeps every candidate's loss when there are more than
