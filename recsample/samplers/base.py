@@ -20,7 +20,8 @@ from .._rng import stream
 from ..core.hooks import (choose_positive, draw, end_batch, implements, is_blind, log_q,
                           pair_loss, pair_step, pair_weight, peek, prefetch, refresh,
                           state_dispatch, state_kernel)
-from ..core.linalg import _FAST, dot, dot2
+from ..core.linalg import _FAST  # noqa: F401 (re-exported for older sampler files)
+from ..core.linalg import dot, dot2
 from ..core.positives import (BITMAP_MIN_BUDGET, Positives, bit_is_set, draw_non_positive,
                               in_sorted_row, is_positive, nth_negative, position_in_row,
                               positives_arrays, positives_of, uniform_negative)
@@ -202,7 +203,6 @@ class Sampler(Params):
         U, V = _factors_for(self, model, matrix)
         state = self.prepare(matrix, n_factors=U.shape[1], seed=int(seed))
         return sample_users(state, positives_of(matrix), users, items, U, V, np.uint64(seed))
-
 
 
 def _factors_for(sampler, model, matrix):

@@ -41,7 +41,7 @@ from ..core.linalg import dot
 from ..core.positives import positives_of
 from ..core.validation import as_csr, check_users
 from ..search_space import IntRange
-from .base import Sampler, _factors_for, choose_users
+from .base import _factors_for, choose_users
 from .warp import WARP, _draw_warp, _pair_weight_warp
 
 KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "harmonic", "weights"])
