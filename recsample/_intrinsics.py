@@ -37,6 +37,15 @@ def _prefetcher(builder, rw):
     return emit
 
 
+def _array_and_index(context, builder, signature, args):
+    """For the codegen of an intrinsic taking (array, integer): the array's
+    type, its structure, the intp type and the integer as an intp."""
+    aryty, idxty = signature.args
+    ary = context.make_array(aryty)(context, builder, args[0])
+    intp = context.get_value_type(types.intp)
+    return aryty, ary, intp, context.cast(builder, args[1], idxty, types.intp)
+
+
 def _row_prefetcher(write):
     """An intrinsic that prefetches the lines of a row, with write intent
     (``write`` true: the row is about to be updated) or for reading."""
@@ -54,10 +63,7 @@ def _prefetch_row_typed(arr, row, rw):
         return None
 
     def codegen(context, builder, signature, args):
-        aryty, rowty = signature.args
-        ary = context.make_array(aryty)(context, builder, args[0])
-        intp = context.get_value_type(types.intp)
-        r = context.cast(builder, args[1], rowty, types.intp)
+        aryty, ary, intp, r = _array_and_index(context, builder, signature, args)
         idx = [r] + [intp(0)] * (aryty.ndim - 1)
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
         emit = _prefetcher(builder, rw)
@@ -90,11 +96,9 @@ def prefetch_at(typingctx, arr, k):
         return None
 
     def codegen(context, builder, signature, args):
-        aryty, kty = signature.args
-        ary = context.make_array(aryty)(context, builder, args[0])
-        intp = context.get_value_type(types.intp)
+        aryty, ary, intp, k = _array_and_index(context, builder, signature, args)
         itemsize = context.get_abi_sizeof(context.get_data_type(aryty.dtype))
-        offset = builder.mul(context.cast(builder, args[1], kty, types.intp), intp(itemsize))
+        offset = builder.mul(k, intp(itemsize))
         start = builder.ptrtoint(ary.data, intp)
         _prefetcher(builder, 0)(builder.add(start, offset))   # read intent
         return context.get_dummy_value()

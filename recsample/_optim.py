@@ -117,6 +117,7 @@ def move_row(kind, W, m, v, t, dW, corr, beta1, beta2, eps, r, grad, n_cols, lr,
     sums). Compiled on its own with fastmath flags, where its loops
     vectorise (inlined into a strict caller they would not)."""
     if kind == ADAM:
+        # written out once more in losses.base.update_unit, for speed (see there)
         t[r] += 1
         step = t[r]
         rate = np.float32(lr * (corr[step] if step < corr.shape[0] else 1.0))

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_ids
+from .core.validation import check_ids
 from ._optional import require
 from ._version import __version__
 

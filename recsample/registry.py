@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ._checks import suggest
+from .core.validation import suggest
 
 #: sampler name -> "module:class"
 SAMPLERS = {

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry, search_space as _space
-from ._checks import check_int as _check_int, parse_metric, suggest as _suggest
+from .core.validation import check_int as _check_int, parse_metric, suggest as _suggest
 
 __all__ = ["tune", "TuneResult", "tunable_names", "resolve_model"]
 
@@ -349,7 +349,7 @@ def _run_trials(study, job, url, name, trials, done, timeout, n_jobs, seed, prog
 
 def _validation(train, valid, valid_fraction, seed):
     from .interactions import Interactions
-    from .samplers.base import as_csr
+    from .core.validation import as_csr
     import scipy.sparse as sp
     if not isinstance(train, Interactions) and not sp.issparse(train):
         raise TypeError(f"train must be an Interactions or a scipy.sparse matrix, got "

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._params import Params
+from ..core.validation import as_csr, check_users
 from ..models._fitted import Fitted
-from ..samplers.base import as_csr, check_users
 
 __all__ = ["Baseline"]
 

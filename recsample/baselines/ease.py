@@ -78,7 +78,7 @@ class EASE(Baseline):
         limit = self.memory_limit
         if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or limit <= 0:
             raise ValueError(f"memory_limit must be a number of bytes > 0, got {limit!r}")
-        from ..samplers.base import as_csr
+        from ..core.validation import as_csr
         shape = as_csr(train, "train").shape
         need = ease_bytes(shape[1])
         if need > limit:

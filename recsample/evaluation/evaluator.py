@@ -9,11 +9,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .. import registry
+from ..core.validation import as_csr
 from .metrics import RANK_METRICS, per_user_metrics
 from .ranking import rank_block, rank_factors
 from .report import Report
 from .sampled import per_positive_values, sampled_ranks_block
-from .topk import as_csr, block_rows, check_factors, empty_csr_arrays, factor_blocks
+from .topk import block_rows, check_factors, empty_csr_arrays, factor_blocks
 
 __all__ = ["evaluate", "METRICS", "DEFAULT_METRICS"]
 

@@ -14,6 +14,9 @@ import numpy as np
 from numba import njit
 
 from .._threads import run_all, shares, threads
+# canonical CSR: sorted indices (the exclusion walk of select_row relies on
+# them), checked against a shape when given, as the trainers check theirs
+from ..core.validation import as_csr
 
 __all__ = ["topk", "topk_scores", "DEFAULT_MEMORY_BUDGET"]
 
@@ -198,16 +201,6 @@ def _topk_block(scores, users, ex_indptr, ex_indices, k, out_items, out_scores):
 
 
 # ---------------------------------------------------------------- python side
-def as_csr(x, name: str, shape=None):
-    """The CSR matrix behind an Interactions or a scipy sparse matrix, with
-    sorted indices (the exclusion walk of :func:`select_row` relies on them),
-    checked against ``shape`` when given. The checks of values (NaN,
-    infinite, negative: refused; explicit zeros: dropped) are those of
-    :func:`recsample.interactions.as_csr`, shared with the trainers."""
-    from ..interactions import as_csr as canonical_csr
-    return canonical_csr(x, name, shape)
-
-
 def empty_csr_arrays(n_rows):
     return np.zeros(n_rows + 1, dtype=np.int32), np.zeros(0, dtype=np.int32)
 

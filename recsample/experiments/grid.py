@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import suggest as _suggest
+from ..core.validation import suggest as _suggest
 
 __all__ = ["Run", "normalize_config", "resolve_datasets", "expand", "execute", "COLUMNS",
            "KEY_COLUMNS", "MODEL_NAMES", "DEFAULT_METRICS", "DEFAULT_TEST_FRACTION"]

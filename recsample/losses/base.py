@@ -37,7 +37,8 @@ from numba import njit
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
-from ..samplers.base import _FAST, draw, implements, log_q
+from ..core.hooks import draw, implements, log_q
+from ..core.linalg import _FAST
 
 #: What the loop's units read besides the data: step size, L2 weights,
 #: sigmoid clip (pair losses), factor width (without the bias column), whether
@@ -90,6 +91,20 @@ def new_scratch(n_items_unit, n_neg, width):
             np.empty((3, width), dtype=np.float32))
 
 
+@njit(cache=True, inline="always")
+def _prefetch_first(V, items, total):
+    """Request the rows of the first SCORE_AHEAD items of a unit."""
+    for r in range(min(SCORE_AHEAD, total)):
+        prefetch_row(V, items[r])
+
+
+@njit(cache=True, inline="always")
+def _prefetch_ahead(V, items, r, total):
+    """While row ``r`` is scored, request the row SCORE_AHEAD places later."""
+    if r + SCORE_AHEAD < total:
+        prefetch_row(V, items[r + SCORE_AHEAD])
+
+
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
     """Scores of user ``u`` against the rows ``items[:total]`` into ``x``:
@@ -102,11 +117,9 @@ def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
         for f in range(k):
             su += U[u, f] * U[u, f]
         nu = math.sqrt(max(np.float64(su), 1e-24))
-        for r in range(min(SCORE_AHEAD, total)):
-            prefetch_row(V, items[r])
+        _prefetch_first(V, items, total)
         for r in range(total):
-            if r + SCORE_AHEAD < total:
-                prefetch_row(V, items[r + SCORE_AHEAD])
+            _prefetch_ahead(V, items, r, total)
             j = items[r]
             d = np.float32(0.0)
             s = np.float32(0.0)
@@ -119,11 +132,9 @@ def score_unit(U, u, V, items, total, k, width, cosine, x, norms):
             if has_bias:
                 x[r] += np.float64(V[j, k])
         return nu
-    for r in range(min(SCORE_AHEAD, total)):
-        prefetch_row(V, items[r])
+    _prefetch_first(V, items, total)
     for r in range(total):
-        if r + SCORE_AHEAD < total:
-            prefetch_row(V, items[r + SCORE_AHEAD])
+        _prefetch_ahead(V, items, r, total)
         j = items[r]
         d = np.float32(0.0)
         for f in range(width):
@@ -191,7 +202,9 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
                 gv[k] = s
         # the optimizer's step for item row j, written out here: calling
         # move_row inside this loop (inlined or not) costs reference counts
-        # of its arrays on every row, 5-10x the row's arithmetic
+        # of its arrays on every row, 5-10x the row's arithmetic. So the Adam
+        # branch repeats _optim.move_row's on purpose: a change to one is a
+        # change to both
         if has_bias and (kind == ADAM or kind == ADAGRAD):
             # the bias column shares the row's optimizer state; its decay is reg_b
             gv[k] += np.float32(reg_b - reg_i) * V[j, k]

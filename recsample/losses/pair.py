@@ -15,16 +15,25 @@ all from the values before the step; or, with the batch optimizer, the
 directions are summed, or, with Adam, each row takes an Adam step.
 """
 from collections import namedtuple
+import math
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, SGDOptim, move_row
-from ..samplers.base import (_FAST, BPO_LOSS, BPR_LOSS, choose_positive, dot2, draw, implements,
-                             is_blind, log_sigmoid, pair_loss, pair_step, peek, sigmoid)
+from ..core.hooks import (_learns, choose_positive, draw, implements, is_blind, pair_loss,
+                          pair_step, pair_weight, peek)
+from ..core.linalg import _FAST, dot2
 from .base import _loss_class, group_gradients, is_group, train_unit
+
+#: the sampler contract's loss numbers: which objective ``pair_step`` and
+#: ``pair_loss`` differentiate or report
+BPR_LOSS = 0
+BPO_LOSS = 1
+LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
 
 #: the loss is reported from every LOSS_EVERY-th positive of a block: a
 #: logarithm per pair would cost more than a tenth of the epoch
@@ -34,11 +43,83 @@ LOSS_EVERY = 8
 PairLoss = namedtuple("PairLoss", ["code"])
 PairLoss.group = False
 
-PAIR_LOSSES = {"bpr": BPR_LOSS, "bpo": BPO_LOSS}
+PAIR_LOSSES = LOSSES
 
 
 def pair_loss_state(name):
     return PairLoss(np.int64(PAIR_LOSSES[name]))
+
+
+# ------------------------------------------------------ the pair objectives
+@njit(cache=True, inline="always")
+def sigmoid(x, clip):
+    """Logistic function, without a data-dependent branch in the common path.
+    With ``clip`` > 0 it is 0 below -clip and 1 above clip, as in the NBPO
+    authors' code (their clip is 10)."""
+    e = math.exp(-abs(x))
+    r = 1.0 / (1.0 + e)
+    s = r if x >= 0.0 else e * r
+    if clip > 0.0:
+        if x > clip:
+            s = 1.0
+        elif x < -clip:
+            s = 0.0
+    return s
+
+
+@njit(cache=True, inline="always")
+def log_sigmoid(x):
+    """ln sigma(x), stable for large |x|."""
+    return -math.log1p(math.exp(-abs(x))) + min(x, 0.0)
+
+
+@njit(cache=True, inline="always")
+def loss_gradients(loss, x_ui, x_uj, clip):
+    """(d/dx_ui, d/dx_uj) of one pair for the trainer's own objective.
+
+    BPR: maximise ln sigma(x_ui - x_uj)      -> g_i = sigma(x_uj - x_ui) = -g_j
+    BPO: maximise ln sigma(x_ui) + ln(1 - sigma(x_uj))
+                                              -> g_i = sigma(-x_ui), g_j = -sigma(x_uj)
+    """
+    if loss == BPR_LOSS:
+        g = sigmoid(x_uj - x_ui, clip)
+        return g, -g
+    return sigmoid(-x_ui, clip), -sigmoid(x_uj, clip)
+
+
+@njit(cache=True, inline="always")
+def loss_value(loss, x_ui, x_uj):
+    """The negative of the maximised term: -ln sigma(x_ui - x_uj) for BPR,
+    -ln sigma(x_ui) - ln(1 - sigma(x_uj)) for BPO."""
+    if loss == BPR_LOSS:
+        return -log_sigmoid(x_ui - x_uj)
+    return -log_sigmoid(x_ui) - log_sigmoid(-x_uj)
+
+
+# ------------------------------------------ the default pair_step / pair_loss
+# The sampler contract's defaults (see recsample.core.hooks) for every state
+# class that does not set ``learns = True``: the objective's derivatives and
+# value for a fixed pair, scaled by the sampler's pair_weight.
+@overload(pair_step)
+def _pair_step_fixed(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
+    if _learns(state):
+        return None
+
+    def impl(state, loss, u, i, j, x_ui, x_uj, lr, clip, accumulate):
+        g_i, g_j = loss_gradients(loss, x_ui, x_uj, clip)
+        w = pair_weight(state, u, i, j)
+        return w * g_i, w * g_j
+    return impl
+
+
+@overload(pair_loss)
+def _pair_loss_fixed(state, loss, u, i, j, x_ui, x_uj, clip):
+    if _learns(state):
+        return None
+
+    def impl(state, loss, u, i, j, x_ui, x_uj, clip):
+        return pair_weight(state, u, i, j) * loss_value(loss, x_ui, x_uj)
+    return impl
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")

@@ -27,10 +27,11 @@ import numbers
 import numba
 import numpy as np
 
-from .._checks import check_int
 from .._optim import make_optim
 from ..losses import Hyper
-from ..samplers.base import as_csr, check_users, positives_of, run_refresh
+from ..core.positives import positives_of
+from ..core.validation import as_csr, check_int, check_users
+from ..samplers.base import run_refresh
 from . import _train
 from ._order import BLOCK_SIZE, _packed_positives
 

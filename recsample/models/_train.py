@@ -33,7 +33,8 @@ from .._rng import frame_stream, next_int
 from ..losses import LOSS_EVERY, train_unit  # noqa: F401 (LOSS_EVERY: re-exported)
 from ..losses.base import group_unit, new_scratch
 from ..losses.pair import _sgd_apply
-from ..samplers.base import dot2, end_batch, pair_loss, pair_step, prefetch, state_kernel
+from ..core.hooks import end_batch, pair_loss, pair_step, prefetch, state_kernel
+from ..core.linalg import dot2
 
 #: the factor rows (and, without a bitmap, the CSR row) of the positive this
 #: many places ahead are requested early, so that on data larger than the

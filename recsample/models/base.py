@@ -24,13 +24,14 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
-from .._checks import parse_metric
 from .._params import Params
 from .._optim import make_optim
 from ..losses import Hyper, pair_group_loss_state, pair_loss_state
 from ..samplers import get_sampler
 from ..search_space import LogUniform
-from ..samplers.base import as_csr, positives_of, run_refresh
+from ..core.positives import positives_of
+from ..core.validation import as_csr, parse_metric
+from ..samplers.base import run_refresh
 from .._weights import resolve_sample_weight, visit_counts, weighted_rows
 from . import _train
 from ._fitted import Fitted

@@ -37,8 +37,11 @@ from numba import njit, prange, types
 
 from .._intrinsics import borrow, frame_array, prefetch_row
 from .._rng import next_float
-from .base import (_FAST, Sampler, as_csr, bit_is_set, draw, draw_non_positive, implements,
-                   in_sorted_row, positives_arrays, refresh)
+from ..core.hooks import draw, implements, refresh
+from ..core.linalg import _FAST
+from ..core.positives import bit_is_set, draw_non_positive, in_sorted_row, positives_arrays
+from ..core.validation import as_csr
+from .base import Sampler
 
 #: ``order[f]`` the items sorted by V[:, f] (largest first), ``spread[f]`` the
 #: standard deviation of V[:, f]

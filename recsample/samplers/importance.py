@@ -32,7 +32,10 @@ import numpy as np
 from numba import njit
 
 from .._rng import next_float
-from .base import Sampler, as_csr, dot, draw, implements, log_q
+from ..core.hooks import draw, implements, log_q
+from ..core.linalg import dot
+from ..core.validation import as_csr
+from .base import Sampler
 from .dns import dns_negative
 from .popularity import Popularity, popularity_negative
 

@@ -36,9 +36,12 @@ from numba import njit, types
 
 from .._intrinsics import frame_array
 from .._rng import next_int
+from ..core.hooks import choose_positive, draw, implements, pair_weight
+from ..core.linalg import dot
+from ..core.positives import positives_of
+from ..core.validation import as_csr, check_users
 from ..search_space import IntRange
-from .base import (Sampler, _factors_for, as_csr, check_users, choose_positive, choose_users,
-                   dot, draw, implements, pair_weight, positives_of)
+from .base import _factors_for, choose_users
 from .warp import WARP, _draw_warp, _pair_weight_warp
 
 KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "harmonic", "weights"])

@@ -29,9 +29,13 @@ import math
 import numpy as np
 from numba import njit
 
+from ..core.hooks import draw, end_batch, implements, pair_loss, pair_step
+from ..core.linalg import dot
+from ..core.positives import uniform_negative
+from ..core.validation import as_csr, check_users
+from ..losses.pair import BPO_LOSS, log_sigmoid, sigmoid
 from ..search_space import LogUniform
-from .base import (BPO_LOSS, Sampler, as_csr, check_users, dot, draw, end_batch, implements,
-                   log_sigmoid, pair_loss, pair_step, sigmoid, uniform_negative)
+from .base import Sampler
 
 NBPOState = namedtuple("NBPOState", ["P", "Q", "dP", "dQ", "lambda_phi"])
 NBPOState.learns = True  # read by the generic hooks: this state brings its own

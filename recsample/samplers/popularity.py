@@ -11,8 +11,11 @@ import numpy as np
 from numba import njit
 
 from .._rng import next_float, peek_float
+from ..core.hooks import draw, implements, log_q, peek
+from ..core.positives import is_positive
+from ..core.validation import as_csr
 from ..search_space import Uniform
-from .base import Sampler, as_csr, draw, implements, is_positive, log_q, peek
+from .base import Sampler
 
 PopularityState = namedtuple("PopularityState", ["prob", "alias", "weights", "total", "free",
                                                  "log_weights", "log_free"])

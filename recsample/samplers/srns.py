@@ -46,9 +46,13 @@ from numba import njit, prange, types
 
 from .._intrinsics import borrow, frame_array, prefetch_at, prefetch_read, prefetch_row
 from .._rng import next_float, next_int, peek_float_at, stream
-from .base import (Sampler, as_csr, dot, draw, draw_non_positive, implements, position_in_row,
-                   positives_arrays, positives_of, prefetch, refresh, sigmoid,
-                   uniform_negative)
+from ..core.hooks import draw, implements, prefetch, refresh
+from ..core.linalg import dot
+from ..core.positives import (draw_non_positive, position_in_row, positives_arrays, positives_of,
+                              uniform_negative)
+from ..core.validation import as_csr
+from ..losses.pair import sigmoid
+from .base import Sampler
 
 #: items (users x S1, int32; -1 for a user with no negative), their score
 #: records (users x S1 x T, float32) and record counts (users x S1, uint8, at

@@ -5,7 +5,9 @@ from collections import namedtuple
 import numpy as np
 
 from .._rng import peek_float
-from .base import Sampler, draw, implements, peek, uniform_negative
+from ..core.hooks import draw, implements, peek
+from ..core.positives import uniform_negative
+from .base import Sampler
 
 UniformState = namedtuple("UniformState", [])
 UniformState.blind = True  # draw reads only pos, u and rng: drawn one pair ahead

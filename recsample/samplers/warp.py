@@ -29,8 +29,11 @@ from numba import njit
 
 from .._intrinsics import borrow
 from .._rng import stream
-from .base import (Sampler, _factors_for, as_csr, check_users, dot, draw, implements,
-                   draw_non_positive, pair_weight, positives_arrays, positives_of, state_kernel)
+from ..core.hooks import draw, implements, pair_weight, state_kernel
+from ..core.linalg import dot
+from ..core.positives import draw_non_positive, positives_arrays, positives_of
+from ..core.validation import as_csr, check_users
+from .base import Sampler, _factors_for
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
 #: each training thread, every STRIDE-th entry (one cache line per thread);
