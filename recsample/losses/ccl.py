@@ -8,12 +8,24 @@ by default, where the margin has its meaning), margin m and negative weight w:
 
 Only negatives more similar than the margin carry a gradient, so a large N
 mostly costs the scoring; the loop skips the rows with a zero derivative.
+
+The negatives' term is meant as w times the mean hinge over the user's
+non-positives, which uniform draws estimate. A sampler that draws item j
+with probability q_j (Popularity, Importance's proposal) would instead
+weigh popular items more and push them below the rest, so that CCL trained
+on popularity-drawn negatives ranks worse than popularity itself. With
+``logq`` (the default) each negative's hinge is weighted by
+(1/q_j) / mean_n(1/q_n), self-normalised over the unit's draws: the
+estimate of the uniform mean again. For uniform draws, and for the samplers
+that score uniform candidates (DNS, NBPO, ...), whose q is the uniform
+proposal's, the weights are exactly 1.
 """
+import math
 from collections import namedtuple
 
 from .base import group_gradients, implements
 
-CCLLoss = namedtuple("CCLLoss", ["margin", "negative_weight"])
+CCLLoss = namedtuple("CCLLoss", ["margin", "negative_weight", "logq"], defaults=(False,))
 CCLLoss.group = True
 
 
@@ -30,11 +42,22 @@ def _ccl_gradients(loss, x, lq, n_pos, n_neg, g):
     # every positive of the unit has the same N negatives: their term counts
     # once per positive
     w = loss.negative_weight * n_pos / n_neg
+    low = 0.0
+    if loss.logq:
+        # lq = ln(N q): weights (1/q_n) / mean(1/q), from the smallest lq up
+        low = math.inf
+        for n in range(n_neg):
+            low = min(low, lq[n])
+        total = 0.0
+        for n in range(n_neg):
+            total += math.exp(low - lq[n])
+        w = w * (n_neg / total)  # exactly w when the weights are equal
     for n in range(n_neg):
         h = x[n_pos + n] - loss.margin
         if h > 0.0:
-            value += w * h
-            g[n_pos + n] = w
+            c = w * math.exp(low - lq[n]) if loss.logq else w
+            value += c * h
+            g[n_pos + n] = c
         else:
             g[n_pos + n] = 0.0
     return value

@@ -78,7 +78,7 @@ class _Patience:
 def fit_auto(model, train, valid, callbacks, progress, sample_weight):
     """``model.fit`` with ``epochs="auto"`` (see the module docstring)."""
     from .._weights import resolve_sample_weight
-    from ..samplers.base import as_csr
+    from ..core.validation import as_csr
     cls = type(model)
     cap, every = int(cls.AUTO_MAX_EPOCHS), int(cls.AUTO_EVAL_EVERY)
     patience = _Patience(model.valid_metric, int(cls.AUTO_PATIENCE),

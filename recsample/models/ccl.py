@@ -21,7 +21,7 @@ class CCL(GroupModel):
                  batch_size=5000, learning_rate_decay=1.0,
                  clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
-                 group_size=8, margin=0.9, negative_weight=8.0):
+                 group_size=8, margin=0.9, negative_weight=8.0, logq=True):
         # margin, negative_weight and epochs: the setting whose worst validation
         # NDCG@10, as a share of each set's best, was highest over
         # movielens-small and nbpo-amazon (benchmarks/studies/group_defaults.py,
@@ -32,7 +32,10 @@ class CCL(GroupModel):
     __doc__ = parameters_doc(__doc__, __init__, {
         **GroupModel.GROUP_PARAMETERS,
         "margin": ("float", "m in [-1, 1]."),
-        "negative_weight": ("float or None", "w >= 0 (None: N, the number of negatives).")})
+        "negative_weight": ("float or None", "w >= 0 (None: N, the number of negatives)."),
+        "logq": ("bool", "Weight each negative's hinge by (1/q_j) / mean(1/q) so that a "
+                 "non-uniform sampler's draws still estimate the uniform mean (see "
+                 ":mod:`recsample.losses.ccl`); exactly 1 for uniform draws.")})
 
     search_space = dict(GroupModel.search_space, margin=Uniform(0.0, 1.0),
                         negative_weight=LogUniform(1.0, 1000.0))
@@ -43,6 +46,8 @@ class CCL(GroupModel):
         if not -1.0 <= m <= 1.0:
             raise ValueError(f"margin must lie in [-1, 1], got {self.margin!r}")
         p["margin"] = m
+        if not isinstance(self.logq, bool):
+            raise ValueError(f"logq must be True or False, got {self.logq!r}")
         if self.use_bias:
             raise ValueError("use_bias=True is not defined for CCL: its margins apply to "
                              "the cosine itself; pass use_bias=False")
@@ -52,4 +57,4 @@ class CCL(GroupModel):
         return p
 
     def _loss_state(self, p, sampler):
-        return CCLLoss(p["margin"], p["negative_weight"])
+        return CCLLoss(p["margin"], p["negative_weight"], bool(self.logq))

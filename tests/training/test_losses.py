@@ -282,3 +282,35 @@ def test_shared_negatives_group_positives_of_one_user(movielens_split):
     train, _ = movielens_split
     model = rs.Softmax(epochs=1, negatives=8, group_size=16, seed=0).fit(train, progress=False)
     assert model.history_[0]["pairs"] == train.nnz * 8
+
+
+@pytest.mark.parametrize("logq", [True, False])
+def test_ccl_weighs_each_negative_by_its_inverse_draw_probability(logq):
+    """With logq, CCL's negatives drawn by a popularity sampler are weighted
+    by (1/q_j) / mean(1/q) over the unit; without it, equally. One SGD step,
+    lr 1, dot scores, margin -1 (every negative active): item row j moves by
+    its derivative times the user's row."""
+    from recsample.samplers.base import log_q_users
+    n_items, u = 8, 0
+    rows = [0, 1, 1, 1, 2, 2, 3]
+    cols = [7, 0, 1, 2, 0, 1, 0]
+    train = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(4, n_items))
+    state = Popularity(alpha=1.0).prepare(train)
+    pos = positives_of(train)
+    rng = np.random.default_rng(2)
+    U = rng.normal(0, 0.3, (4, 3)).astype(np.float32)
+    V = rng.normal(0, 0.3, (n_items, 3)).astype(np.float32)
+    # distinct, so no row moves twice; items the sampler can draw (count > 0)
+    negatives = np.array([0, 1, 2], dtype=np.int64)
+    lq = log_q_users(state, pos, np.full(3, u, dtype=np.int64), negatives)
+    assert np.ptp(lq) > 0.5  # the sampler's probabilities really differ
+    weights = np.exp(-lq) / np.exp(-lq).mean() if logq else np.ones(3)
+    w = 3.0
+    expected = w * weights / len(negatives)  # one positive
+    hp = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(3), False, np.int64(3), False)
+    V1 = V.copy()
+    U1 = U.copy()
+    _train.unit_step(state, CCLLoss(-1.0, w, logq), pos, U1, V1, make_optim("sgd", U1, V1),
+                     hp, u, np.array([7]), negatives)
+    got = (V[negatives] - V1[negatives]) @ U[u] / (U[u] @ U[u])
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
