@@ -109,7 +109,9 @@ def test_subclasses_show_their_own_defaults():
     group = inspect.signature(rs.Softmax).parameters
     assert group["negatives"].default == 256 and group["optimizer"].default == "adagrad"
     assert group["similarity"].default == "cosine" and group["temperature"].default == 0.1
-    assert inspect.signature(rs.CCL).parameters["margin"].default == 0.8
+    ccl = inspect.signature(rs.CCL).parameters
+    assert ccl["margin"].default == 0.9 and ccl["negative_weight"].default == 8.0
+    assert ccl["epochs"].default == 80 and ccl["logq"].default is True
     nbpo = inspect.signature(rs.NBPO).parameters
     assert nbpo["factors"].default == 50 and nbpo["optimizer"].default == "batch"
     assert nbpo["sampler"].default == rs.samplers.NBPO(flip_factors=50, lambda_phi=5.0)
