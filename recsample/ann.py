@@ -325,6 +325,8 @@ class ItemIndex:
         return params
 
     # ------------------------------------------------------------ properties
+    # one read-only property per setting of the index, each with its own
+    # docstring for the API reference (which reads them statically)
     @property
     def n_items(self) -> int:
         """Items in the index."""

@@ -36,37 +36,37 @@ def _finite(value, what):
 
 
 @dataclass(frozen=True)
-class LogUniform(Range):
-    """A number drawn uniformly in log space between ``low`` and ``high`` (> 0)."""
+class _Interval(Range):
+    """A number between ``low`` and ``high``, uniform on a linear or (``log``)
+    a log scale: what LogUniform and Uniform share."""
 
     low: float
     high: float
 
+    log = False   # a class attribute, not a field
+
     def __post_init__(self):
-        _finite(self.low, "LogUniform low")
-        _finite(self.high, "LogUniform high")
-        if not 0 < self.low < self.high:
-            raise ValueError(f"LogUniform needs 0 < low < high, got ({self.low}, {self.high})")
+        name = type(self).__name__
+        _finite(self.low, f"{name} low")
+        _finite(self.high, f"{name} high")
+        if not (0 if self.log else -math.inf) < self.low < self.high:
+            raise ValueError(f"{name} needs {'0 < ' if self.log else ''}low < high, got "
+                             f"({self.low}, {self.high})")
 
     def suggest(self, trial, name):
-        return trial.suggest_float(name, self.low, self.high, log=True)
+        return trial.suggest_float(name, self.low, self.high, log=self.log)
 
 
 @dataclass(frozen=True)
-class Uniform(Range):
+class LogUniform(_Interval):
+    """A number drawn uniformly in log space between ``low`` and ``high`` (> 0)."""
+
+    log = True
+
+
+@dataclass(frozen=True)
+class Uniform(_Interval):
     """A number drawn uniformly between ``low`` and ``high``."""
-
-    low: float
-    high: float
-
-    def __post_init__(self):
-        _finite(self.low, "Uniform low")
-        _finite(self.high, "Uniform high")
-        if not self.low < self.high:
-            raise ValueError(f"Uniform needs low < high, got ({self.low}, {self.high})")
-
-    def suggest(self, trial, name):
-        return trial.suggest_float(name, self.low, self.high)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ def _hit_rate_u(hits, n_rel, k):
     return 1.0 if _hits_in(hits, k) > 0 else 0.0
 
 
+# one branch per metric code: compiled code cannot index a table of
+# functions, so the dispatch is written out (RANK_METRICS' order)
 @njit(cache=True)
 def _metric_u(code, hits, n_rel, k):
     if code == PRECISION:

@@ -57,6 +57,8 @@ def _sift_down(hs, hi, n, pos):
             return
 
 
+# the heap's two moves mirror each other by nature (down to the better
+# child, up to the parent); a shared swap helper would only rename two lines
 @njit(cache=True)
 def _sift_up(hs, hi, pos):
     while pos > 0:

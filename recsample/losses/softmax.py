@@ -50,6 +50,21 @@ and the negatives' weight r of the bilateral form (0: the plain softmax)."""
 SoftmaxLoss.group = True
 
 
+@njit(cache=True, inline="always")
+def _negative_terms(it, x, lq, n_pos, n_neg, g, top):
+    """The negatives' e^{x_n/t - lq_n - top} into ``g[n_pos:]``, with ``top``
+    raised to their largest exponent first (for a stable sum); returns
+    (top, their sum S e^{-top})."""
+    for n in range(n_neg):
+        top = max(top, x[n_pos + n] * it - lq[n])
+    s = 0.0
+    for n in range(n_neg):
+        e = math.exp(x[n_pos + n] * it - lq[n] - top)
+        g[n_pos + n] = e
+        s += e
+    return top, s
+
+
 @implements(group_gradients, SoftmaxLoss)
 def _softmax_gradients(loss, x, lq, n_pos, n_neg, g):
     it = loss.inv_temperature
@@ -58,13 +73,7 @@ def _softmax_gradients(loss, x, lq, n_pos, n_neg, g):
     top = -math.inf
     for r in range(n_pos):
         top = max(top, x[r] * it)
-    for n in range(n_neg):
-        top = max(top, x[n_pos + n] * it - lq[n])
-    s = 0.0
-    for n in range(n_neg):
-        e = math.exp(x[n_pos + n] * it - lq[n] - top)
-        g[n_pos + n] = e
-        s += e
+    top, s = _negative_terms(it, x, lq, n_pos, n_neg, g, top)
     value = 0.0
     inv_sum = 0.0
     for p in range(n_pos):
@@ -83,14 +92,7 @@ def _softmax_gradients(loss, x, lq, n_pos, n_neg, g):
 def _bilateral_gradients(it, r, x, lq, n_pos, n_neg, g):
     """The bilateral form's derivatives (module docstring); returns the
     unit's loss summed over its positives."""
-    top = -math.inf
-    for n in range(n_neg):
-        top = max(top, x[n_pos + n] * it - lq[n])
-    s = 0.0
-    for n in range(n_neg):
-        e = math.exp(x[n_pos + n] * it - lq[n] - top)
-        g[n_pos + n] = e
-        s += e
+    top, s = _negative_terms(it, x, lq, n_pos, n_neg, g, -math.inf)
     value = n_pos * r * (math.log(s) + top)
     for p in range(n_pos):
         value -= x[p] * it

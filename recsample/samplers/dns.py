@@ -57,6 +57,8 @@ CHUNK = 32
 _chunk_slots = frame_array(types.int64, CHUNK)
 
 
+# dot2's shape with four rows (core.linalg): written out, not a loop over
+# rows, so that the four sums stay in registers and vectorise together
 @njit(cache=True, fastmath=_FAST, inline="always")
 def _dot4(U, u, V, b, c, d, e):
     """(U[u] . V[b], U[u] . V[c], U[u] . V[d], U[u] . V[e]) in one pass over
