@@ -1,4 +1,8 @@
-"""Paired comparison of two evaluation reports."""
+"""Paired comparisons: the paired t and Wilcoxon tests of two aligned samples
+(:func:`paired_test`, which every paired comparison of the package goes
+through: over users here, over seeds in :mod:`recsample.experiments.stats`
+and the reproductions) and the comparison of two evaluation reports
+(:func:`compare`)."""
 from __future__ import annotations
 
 import warnings
@@ -9,7 +13,7 @@ from scipy import stats
 
 from .report import Report, t_interval
 
-__all__ = ["compare"]
+__all__ = ["compare", "paired_test"]
 
 
 def compare(report_a: Report, report_b: Report, confidence=0.95) -> pd.DataFrame:
@@ -53,20 +57,44 @@ def compare(report_a: Report, report_b: Report, confidence=0.95) -> pd.DataFrame
         b = report_b.per_user[key][ib]
         ok = np.isfinite(a) & np.isfinite(b)
         a, b = a[ok], b[ok]
-        d = a - b
-        mean_d, lo, hi, n = t_interval(d, confidence)
-        t_p = w_p = np.nan
-        if n >= 2 and np.any(d != 0):
-            with warnings.catch_warnings():
-                # scipy warns about ties / small samples when choosing its method
-                warnings.simplefilter("ignore", RuntimeWarning)
-                warnings.simplefilter("ignore", UserWarning)
-                t_p = float(stats.ttest_rel(a, b).pvalue)
-                w_p = float(stats.wilcoxon(a, b).pvalue)
-        rows.append((m, k, float(a.mean()) if n else np.nan, float(b.mean()) if n else np.nan,
-                     mean_d, lo, hi, t_p, w_p, n))
+        r = paired_test(a, b, confidence)
+        rows.append((m, k, r["mean_a"], r["mean_b"], r["diff"], r["diff_ci_low"],
+                     r["diff_ci_high"], r["t_pvalue"], r["wilcoxon_pvalue"], r["n"]))
     df = pd.DataFrame(rows, columns=["metric", "k", "mean_a", "mean_b", "diff", "diff_ci_low",
                                      "diff_ci_high", "t_pvalue", "wilcoxon_pvalue", "users"])
     df["k"] = df["k"].astype("Int64")
     df["users"] = df["users"].astype("Int64")
     return df
+
+
+def paired_test(a, b, confidence: float = 0.95) -> dict:
+    """Paired t-test and Wilcoxon signed-rank test of ``a`` against ``b``
+    (equal-length arrays, one pair per seed, or per user in :func:`compare`);
+    every paired comparison of the package is computed here.
+
+    Returns a dict: ``n`` (pairs), ``mean_a``, ``mean_b``, ``diff`` (mean of
+    a - b) with its Student t interval ``diff_ci_low``/``diff_ci_high``,
+    ``a_wins`` (pairs where a > b), ``t`` and ``t_pvalue`` (two-sided
+    ``scipy.stats.ttest_rel``), ``w`` and ``wilcoxon_pvalue`` (two-sided
+    ``scipy.stats.wilcoxon``). Tests are NaN with fewer than two pairs or
+    when every difference is zero; means are NaN without pairs.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"a and b must be 1-D arrays of the same length, got shapes "
+                         f"{x.shape} and {y.shape}")
+    d = x - y
+    mean_d, lo, hi, n = t_interval(d, confidence)
+    out = {"n": n, "mean_a": float(x.mean()) if len(x) else np.nan,
+           "mean_b": float(y.mean()) if len(y) else np.nan, "diff": mean_d,
+           "diff_ci_low": lo, "diff_ci_high": hi, "a_wins": int((x > y).sum()),
+           "t": np.nan, "t_pvalue": np.nan, "w": np.nan, "wilcoxon_pvalue": np.nan}
+    if n >= 2 and np.any(d != 0):
+        with warnings.catch_warnings():
+            # scipy warns about exact-distribution choices for tiny samples
+            warnings.simplefilter("ignore")
+            t = stats.ttest_rel(x, y)
+            w = stats.wilcoxon(x, y)
+        out.update(t=float(t.statistic), t_pvalue=float(t.pvalue), w=float(w.statistic),
+                   wilcoxon_pvalue=float(w.pvalue))
+    return out

@@ -1,13 +1,15 @@
-"""Summaries over seeds and paired tests between two configurations."""
+"""Summaries over seeds and paired tests between two configurations.
+
+``paired_test`` itself lives in :mod:`recsample.evaluation.comparison` and is
+re-exported here."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..evaluation.comparison import paired_test
 from ..evaluation.report import t_interval
 from .grid import COLUMNS
 
@@ -103,39 +105,6 @@ def paired_tests(df: pd.DataFrame, a, b, confidence: float = 0.95) -> pd.DataFra
                                       "diff_ci_low", "diff_ci_high", "t_pvalue",
                                       "wilcoxon_pvalue", "seeds"])
     out["k"] = out["k"].astype("Int64")
-    return out
-
-
-def paired_test(a, b, confidence: float = 0.95) -> dict:
-    """Paired t-test and Wilcoxon signed-rank test of ``a`` against ``b``
-    (equal-length arrays, one pair per seed); every paired comparison of the
-    package is computed here.
-
-    Returns a dict: ``n`` (pairs), ``mean_a``, ``mean_b``, ``diff`` (mean of
-    a - b) with its Student t interval ``diff_ci_low``/``diff_ci_high``,
-    ``a_wins`` (pairs where a > b), ``t`` and ``t_pvalue`` (two-sided
-    ``scipy.stats.ttest_rel``), ``w`` and ``wilcoxon_pvalue`` (two-sided
-    ``scipy.stats.wilcoxon``). Tests are NaN with fewer than two pairs or
-    when every difference is zero; means are NaN without pairs.
-    """
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"a and b must be 1-D arrays of the same length, got shapes "
-                         f"{x.shape} and {y.shape}")
-    d = x - y
-    mean_d, lo, hi, n = t_interval(d, confidence)
-    out = {"n": n, "mean_a": float(x.mean()) if len(x) else np.nan,
-           "mean_b": float(y.mean()) if len(y) else np.nan, "diff": mean_d,
-           "diff_ci_low": lo, "diff_ci_high": hi, "a_wins": int((x > y).sum()),
-           "t": np.nan, "t_pvalue": np.nan, "w": np.nan, "wilcoxon_pvalue": np.nan}
-    if n >= 2 and np.any(d != 0):
-        with warnings.catch_warnings():
-            # scipy warns about exact-distribution choices for tiny samples
-            warnings.simplefilter("ignore")
-            t = stats.ttest_rel(x, y)
-            w = stats.wilcoxon(x, y)
-        out.update(t=float(t.statistic), t_pvalue=float(t.pvalue), w=float(w.statistic),
-                   wilcoxon_pvalue=float(w.pvalue))
     return out
 
 
