@@ -11,14 +11,17 @@ mostly costs the scoring; the loop skips the rows with a zero derivative.
 
 The negatives' term is meant as w times the mean hinge over the user's
 non-positives, which uniform draws estimate. A sampler that draws item j
-with probability q_j (Popularity, Importance's proposal) would instead
-weigh popular items more and push them below the rest, so that CCL trained
-on popularity-drawn negatives ranks worse than popularity itself. With
-``logq`` (the default) each negative's hinge is weighted by
-(1/q_j) / mean_n(1/q_n), self-normalised over the unit's draws: the
-estimate of the uniform mean again. For uniform draws, and for the samplers
-that score uniform candidates (DNS, NBPO, ...), whose q is the uniform
-proposal's, the weights are exactly 1.
+with probability q_j (Popularity) would instead weigh popular items more
+and push them below the rest, so that CCL trained on popularity-drawn
+negatives ranks worse than popularity itself. With ``logq`` (the default)
+each negative's hinge is weighted by (1/q_j) / mean_n(1/q_n),
+self-normalised over the unit's draws: the estimate of the uniform mean
+again. For uniform draws, and for the samplers that score uniform
+candidates (DNS, NBPO, ...), whose q is the uniform proposal's, the weights
+are exactly 1. Importance reports its proposal's q, whose popularity its
+resampling has already taken out, so with a popularity proposal these
+weights take it out a second time (not measured; ``logq=False`` keeps the
+plain mean).
 """
 import math
 from collections import namedtuple

@@ -16,10 +16,17 @@ evaluations) and the final run: about 2.2 times a fit given that count.
 With ``valid``, the same search runs on ``train`` against ``valid`` and the
 model keeps the factors of its best epoch; nothing is retrained.
 
-The chosen count is ``epochs_``; the search's records are
-``auto_history_``.
+The search uses its own check interval and patience: the model's
+``eval_every`` and ``patience`` are not read. ``callbacks`` are called in
+every epoch of the search and of the final fit (``model`` is the search's
+model during the search), so one that returns True can end either. The
+chosen count is ``epochs_``; the search's records are ``auto_history_``;
+``auto_capped_`` is True when the search reached ``AUTO_MAX_EPOCHS`` (the
+count may then be too small), which is also warned.
 """
 from __future__ import annotations
+
+import warnings
 
 import math
 
@@ -89,37 +96,50 @@ def fit_auto(model, train, valid, callbacks, progress, sample_weight):
                       sample_weight=sample_weight)
         model.epochs_ = model.best_epoch_ + 1
         model.auto_history_ = list(model.history_)
+        _capped(model, model.auto_history_, cap)
         return model
     matrix = as_csr(train, "train")
     weights = resolve_sample_weight(sample_weight, train, matrix)
     seed = model.seed if isinstance(model.seed, (int, np.integer)) else 0
     held = carve(matrix, AUTO_VALID_FRACTION, seed)
     if not held.any():
-        raise ValueError("epochs='auto' needs users with at least two training positives to "
-                         "hold some out for validation; train has none: pass epochs=<int>")
+        raise ValueError(
+            f"epochs='auto' holds out {AUTO_VALID_FRACTION:.0%} of each user's training "
+            "positives, rounded (a user needs at least 5 to give one); train has no such "
+            "user: pass epochs=<int>, or valid=")
     search = type(model)(**dict(model.get_params(), epochs=cap, eval_every=every,
                                 patience=None))
-    search.fit(_part(matrix, ~held), valid=_part(matrix, held), callbacks=[patience],
-               progress=progress,
+    search.fit(_part(matrix, ~held), valid=_part(matrix, held),
+               callbacks=[patience, *callbacks], progress=progress,
                sample_weight=None if weights is None else weights[~held])
     chosen = search.best_epoch_ + 1
     with _epochs(model, chosen, model.eval_every):
         model.fit(train, callbacks=callbacks, progress=progress, sample_weight=sample_weight)
-    model.epochs_ = chosen
+    model.epochs_ = len(model.history_)   # less than chosen if a callback stopped it
     model.auto_history_ = list(search.history_)
+    _capped(model, model.auto_history_, cap)
     return model
 
 
+def _capped(model, history, cap):
+    model.auto_capped_ = bool(history) and history[-1]["epoch"] + 1 >= cap
+    if model.auto_capped_:
+        warnings.warn(f"epochs='auto': the search reached {type(model).__name__}."
+                      f"AUTO_MAX_EPOCHS = {cap} without its patience running out; "
+                      f"epochs_ = {model.epochs_} may be too few", RuntimeWarning, stacklevel=3)
+
+
 class _epochs:
-    """Set the model's epochs (and how often it validates) for one fit, then
-    put ``"auto"`` back."""
+    """Set the model's epochs and how often it validates for one fit (its own
+    ``patience`` off), then put the user's values back."""
 
     def __init__(self, model, epochs, every):
         self.model, self.epochs, self.every = model, epochs, every
 
     def __enter__(self):
-        self.saved = (self.model.epochs, self.model.eval_every)
+        self.saved = (self.model.epochs, self.model.eval_every, self.model.patience)
         self.model.epochs, self.model.eval_every = self.epochs, self.every
+        self.model.patience = None   # the search's own patience decides
 
     def __exit__(self, *exc):
-        self.model.epochs, self.model.eval_every = self.saved
+        self.model.epochs, self.model.eval_every, self.model.patience = self.saved

@@ -190,7 +190,11 @@ class ResolvedParams:
         p = {}
         auto = {k: v for k, (v, _) in self._resolved().items()}
         p["factors"] = _check_number("factors", self.factors, low=1, integer=True)
-        if isinstance(auto["epochs"], str):
+        if isinstance(auto["epochs"], str) and auto["epochs"] == "auto":
+            # fit() resolves "auto" before it gets here; fold-in and the
+            # command line read the count a fitted model chose
+            auto["epochs"] = int(getattr(self, "epochs_", 0) or 0)
+        elif isinstance(auto["epochs"], str):
             raise ValueError(f"epochs must be an integer >= 0, None or 'auto', got "
                              f"{auto['epochs']!r}")
         p["epochs"] = _check_number("epochs", auto["epochs"], low=0, integer=True)

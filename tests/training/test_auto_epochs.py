@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 import recsample as rs
 from recsample.models import _auto
+pytestmark = pytest.mark.filterwarnings("ignore:epochs=.auto.. the search reached:RuntimeWarning")
 
 
 @pytest.fixture
@@ -63,10 +64,34 @@ def test_the_search_stops_when_the_best_epoch_is_older_than_the_patience(
 def test_with_valid_the_best_epoch_is_kept_without_retraining(movielens_split, short_search):
     train, _ = movielens_split
     fit, valid = rs.split.random_holdout(train, test_fraction=0.1, seed=1)
-    model = rs.BPR(epochs="auto", n_threads=1).fit(fit, valid=valid, progress=False)
-    assert model.epochs_ == model.best_epoch_ + 1
-    assert len(model.history_) == len(model.auto_history_)
-    assert len(model.history_) > model.epochs_ or len(model.history_) == 12
+    model = rs.BPR(epochs="auto", n_threads=1, patience=1, eval_every=3)
+    model.fit(fit, valid=valid, progress=False)
+    scored = [(h["epoch"] + 1, h["ndcg@10"]) for h in model.history_ if "ndcg@10" in h]
+    best_epoch, best = max(scored, key=lambda e: e[1])
+    assert model.epochs_ == best_epoch == model.best_epoch_ + 1
+    assert model.best_score_ == best
+    # the search's own interval (2) and patience (4 epochs), not the model's
+    assert [e for e, _ in scored] == list(range(2, 2 * len(scored) + 1, 2))
+    assert scored[-1][0] - best_epoch >= 4 or scored[-1][0] == 12
+    assert (model.epochs, model.patience, model.eval_every) == ("auto", 1, 3)
+    # the kept factors are the best epoch's: scoring them again gives its value
+    assert model._validate(fit.matrix, valid.matrix, "ndcg", 10) == pytest.approx(best)
+
+
+def test_callbacks_see_the_search_and_the_final_fit(movielens_split, short_search):
+    train, _ = movielens_split
+    calls = []
+    model = rs.BPR(epochs="auto", n_threads=1)
+    model.fit(train, callbacks=[lambda e, m, r, t: calls.append(m is model)], progress=False)
+    searched = len(model.auto_history_)
+    assert calls == [False] * searched + [True] * model.epochs_
+
+
+def test_a_model_fitted_with_auto_folds_users_in(movielens_split, short_search):
+    train, _ = movielens_split
+    model = rs.BPR(epochs="auto", n_threads=1).fit(train, progress=False)
+    rows = train.matrix[:3]
+    assert model.fold_in(rows).shape == (3, model.user_factors.shape[1])
 
 
 def test_a_wrong_epochs_string_names_the_argument(movielens_split):
@@ -75,7 +100,18 @@ def test_a_wrong_epochs_string_names_the_argument(movielens_split):
         rs.BPR(epochs="best").fit(train, progress=False)
 
 
-def test_auto_needs_users_with_two_positives():
-    m = sp.csr_matrix(np.eye(4, 6, dtype=np.float32))
-    with pytest.raises(ValueError, match="epochs='auto'"):
+@pytest.mark.parametrize("per_user", [1, 4])
+def test_auto_needs_users_with_five_positives(per_user):
+    """10% of fewer than 5 positives rounds to none held out."""
+    m = sp.csr_matrix(np.kron(np.eye(4), np.ones((1, per_user))).astype(np.float32))
+    with pytest.raises(ValueError, match="at least 5"):
         rs.BPR(epochs="auto").fit(m, progress=False)
+
+
+def test_a_search_that_reaches_the_cap_says_so(movielens_split, monkeypatch):
+    train, _ = movielens_split
+    monkeypatch.setattr(rs.BPR, "AUTO_MAX_EPOCHS", 4)
+    monkeypatch.setattr(rs.BPR, "AUTO_EVAL_EVERY", 2)
+    with pytest.warns(RuntimeWarning, match="AUTO_MAX_EPOCHS = 4"):
+        model = rs.BPR(epochs="auto", n_threads=1).fit(train, progress=False)
+    assert model.auto_capped_
