@@ -1,32 +1,21 @@
 """What the trainers over one positive and N negatives share."""
 from ..search_space import IntRange, LogUniform
-from .base import FactorModel, _check_number, parameters_doc
+from .base import FactorModel, _check_number
 
 
 class GroupModel(FactorModel):
     """A factor model trained by a loss over groups: each unit of up to
     ``group_size`` positives of one user shares N = ``negatives`` negatives
-    drawn for that user by the sampler (see :mod:`recsample.losses`)."""
+    drawn for that user by the sampler (see :mod:`recsample.losses`).
 
-    # defaults chosen on Gowalla's validation part (README, "Losses over many negatives")
-    # signature repeated on purpose (sklearn style): get_params and help() read it
-    def __init__(self, *, factors=64, epochs=50, learning_rate=0.1,
-                 regularization=0.0, user_regularization=None,
-                 item_regularization=None, bias_regularization=None, negatives=256,
-                 sampler="uniform", use_bias=False, similarity="dot",
-                 init="normal", init_scale=0.1, optimizer="adagrad",
-                 batch_size=5000, learning_rate_decay=1.0,
-                 clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
-                 n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
-                 group_size=8):
-        self._store_params(locals())
+    The base of :class:`~recsample.Softmax` and :class:`~recsample.CCL`, not
+    a trainer itself: each of them states its whole signature, with the
+    defaults chosen for its loss."""
 
     #: what the group losses' own parameters mean, written once for every subclass
     GROUP_PARAMETERS = {
         "negatives": ("int", "N, negatives per unit of positives."),
         "group_size": ("int", "Positives of one user that share the same N negatives.")}
-
-    __doc__ = parameters_doc(__doc__, __init__, GROUP_PARAMETERS)
 
     #: a pass of a group loss costs N negatives per unit: 10 passes fold a
     #: user in as well as 20-40 (movielens-small validation part, see
