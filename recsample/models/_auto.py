@@ -26,9 +26,8 @@ count may then be too small), which is also warned.
 """
 from __future__ import annotations
 
-import warnings
-
 import math
+import warnings
 
 import numpy as np
 
@@ -37,30 +36,22 @@ AUTO_VALID_FRACTION = 0.1
 
 
 def carve(matrix, fraction, seed):
-    """Boolean mask over ``matrix``'s stored entries (CSR order): ``fraction``
-    of each user's positives (rounded half up), drawn uniformly with
-    ``seed``; every user keeps at least one."""
+    """Boolean mask over ``matrix``'s stored entries (CSR order): the part
+    ``rs.split.random_holdout(train, test_fraction=fraction, seed=seed)``
+    holds out, ``fraction`` of each user's positives (rounded half up, a
+    user keeping at least one), drawn by the same random ranks."""
+    from ..interactions import Interactions
+    from ..split import _random_rank_in_row, _round_half_up
+    data = Interactions.from_csr(matrix)
     counts = np.diff(matrix.indptr).astype(np.int64)
-    n_held = np.minimum(np.floor(counts * fraction + 0.5).astype(np.int64),
-                        np.maximum(counts - 1, 0))
-    rng = np.random.default_rng(seed)
-    keys = rng.random(matrix.nnz)
-    users = np.repeat(np.arange(matrix.shape[0]), counts)
-    # rank of each entry within its row by its random key
-    order = np.lexsort((keys, users))
-    rank = np.empty(matrix.nnz, dtype=np.int64)
-    rank[order] = np.arange(matrix.nnz) - np.repeat(matrix.indptr[:-1], counts)
-    return rank < n_held[users]
+    n_held = np.minimum(_round_half_up(counts * fraction), np.maximum(counts - 1, 0))
+    rank = _random_rank_in_row(data, np.random.default_rng(seed))
+    return rank < n_held[data.entry_users()]
 
 
 def _part(matrix, mask):
-    import scipy.sparse as sp
-    kept = np.zeros(matrix.nnz + 1, dtype=np.int64)
-    np.cumsum(mask, out=kept[1:])
-    out = sp.csr_matrix((matrix.data[mask], matrix.indices[mask], kept[matrix.indptr]),
-                        shape=matrix.shape)
-    out.has_sorted_indices = True
-    return out
+    from ..interactions import Interactions
+    return Interactions.from_csr(matrix).select(mask).matrix
 
 
 class _Patience:

@@ -29,6 +29,10 @@ def test_carve_holds_out_a_tenth_of_each_user_and_leaves_one():
     np.testing.assert_array_equal(per_user, [0, 0, 1, 1, 3, 10])
     np.testing.assert_array_equal(held, _auto.carve(m, 0.1, seed=3))
     assert not np.array_equal(held, _auto.carve(m, 0.1, seed=4))
+    # the very part rs.split.random_holdout holds out with the same seed
+    data = rs.Interactions.from_csr(m)
+    _, valid = rs.split.random_holdout(data, test_fraction=0.1, seed=3)
+    assert (data.select(held).matrix != valid.matrix).nnz == 0
 
 
 def test_auto_chooses_the_best_validation_epoch_and_retrains_on_all_of_train(
