@@ -1,4 +1,5 @@
-"""Shared fixtures: real data sets and the optional ../shared copy of the NBPO split."""
+"""Shared fixtures: real data sets and the optional ../shared copies of the NBPO
+and Gowalla splits (each skips with its reason when absent)."""
 import os
 from pathlib import Path
 
@@ -8,6 +9,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NBPO_AMAZON = Path(os.environ.get("RECSAMPLE_NBPO_AMAZON",
                                   REPO.parent / "shared" / "data" / "nbpo-amazon"))
+GOWALLA = Path(os.environ.get("RECSAMPLE_GOWALLA", REPO.parent / "shared" / "data" / "gowalla"))
+
+
+def _shared_split(folder, first_file, name, label, env):
+    """``folder`` when it holds ``first_file``; otherwise skip, saying where
+    the split was looked for and how to point elsewhere."""
+    if not (folder / first_file).is_file():
+        pytest.skip(f"{label} not found at {folder} (it lives in ../shared/data/{name} beside "
+                    f"the repository; set {env} to point elsewhere)")
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +37,13 @@ def movielens_split(movielens):
 
 @pytest.fixture(scope="session")
 def nbpo_amazon_path():
-    if not (NBPO_AMAZON / "train_data.json").is_file():
-        pytest.skip(f"NBPO Amazon split not found at {NBPO_AMAZON} (it lives in ../shared/data/"
-                    "nbpo-amazon beside the repository; set RECSAMPLE_NBPO_AMAZON to point elsewhere)")
-    return NBPO_AMAZON
+    return _shared_split(NBPO_AMAZON, "train_data.json", "nbpo-amazon", "NBPO Amazon split",
+                         "RECSAMPLE_NBPO_AMAZON")
+
+
+@pytest.fixture(scope="session")
+def gowalla_path():
+    return _shared_split(GOWALLA, "train.txt", "gowalla", "Gowalla split", "RECSAMPLE_GOWALLA")
 
 
 @pytest.fixture

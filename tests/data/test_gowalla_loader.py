@@ -1,15 +1,9 @@
 """The 'user item item ...' benchmark format and the Gowalla and Yelp2018 splits
 read from it."""
-import os
-from pathlib import Path
-
 import pytest
 
 import recsample as rs
 from recsample.datasets import load_user_item_split, read_user_item_lines
-
-REPO = Path(__file__).resolve().parents[2]
-GOWALLA = Path(os.environ.get("RECSAMPLE_GOWALLA", REPO.parent / "shared" / "data" / "gowalla"))
 
 
 def _write(folder, train, test):
@@ -62,14 +56,6 @@ def test_yelp2018_reads_the_same_format_without_a_fixed_checksum(tmp_path):
     folder = _write(tmp_path / "y", "0 1 2\n1 0\n", "0 3\n1 2\n")
     train, test = rs.load_dataset("yelp2018", path=folder)
     assert (train.nnz, test.nnz) == (3, 2)
-
-
-@pytest.fixture(scope="module")
-def gowalla_path():
-    if not (GOWALLA / "train.txt").is_file():
-        pytest.skip(f"Gowalla split not found at {GOWALLA} (it lives in ../shared/data/gowalla "
-                    "beside the repository; set RECSAMPLE_GOWALLA to point elsewhere)")
-    return GOWALLA
 
 
 @pytest.mark.shared_data
