@@ -18,7 +18,7 @@ each negative's hinge is weighted by (1/q_j) / mean_n(1/q_n),
 self-normalised over the unit's draws: the estimate of the uniform mean
 again. For uniform draws, and for the samplers that score uniform
 candidates (DNS, NBPO, ...), whose q is the uniform proposal's, the weights
-are exactly 1. Importance reports its proposal's q, whose popularity its
+would be exactly 1, so ``rs.CCL`` turns them off (``Sampler.own_log_q``). Importance reports its proposal's q, whose popularity its
 resampling has already taken out, so with a popularity proposal these
 weights take it out a second time (not measured; ``logq=False`` keeps the
 plain mean).

@@ -57,4 +57,7 @@ class CCL(GroupModel):
         return p
 
     def _loss_state(self, p, sampler):
-        return CCLLoss(p["margin"], p["negative_weight"], bool(self.logq))
+        # with the uniform proposal's ln q the weights are exactly 1: the loop
+        # then neither reads ln q nor weighs the negatives
+        return CCLLoss(p["margin"], p["negative_weight"],
+                       bool(self.logq) and bool(getattr(sampler, "own_log_q", False)))

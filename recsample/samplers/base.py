@@ -109,6 +109,10 @@ class Sampler(Params):
     #: replaces the positive of each pair (the ``choose_positive`` hook); the
     #: group losses refuse such a sampler
     chooses_positive = False
+    #: its ``log_q`` hook is its own: it draws some non-positives more often
+    #: than others. False: ln q is the uniform proposal's, the same for every
+    #: negative of a user, which CCL's weights need not read
+    own_log_q = False
     #: Ranges ``rs.tune`` searches for this sampler's parameters (see
     #: recsample.search_space); empty for a sampler without any.
     search_space = {}

@@ -183,6 +183,8 @@ class Popularity(Sampler):
         proportional to the counts).
     """
 
+    own_log_q = True
+
     name = "popularity"
     search_space = {"alpha": Uniform(0.0, 1.0)}
     # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): the grid

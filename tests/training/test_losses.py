@@ -314,3 +314,16 @@ def test_ccl_weighs_each_negative_by_its_inverse_draw_probability(logq):
                      hp, u, np.array([7]), negatives)
     got = (V[negatives] - V1[negatives]) @ U[u] / (U[u] @ U[u])
     np.testing.assert_allclose(got, expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("sampler, weighs", [
+    ("uniform", False), ("dns", False), ("nbpo", False), ("popularity", True),
+    ("importance", True)])
+def test_ccl_reads_ln_q_only_from_samplers_that_have_their_own(sampler, weighs):
+    """Uniform-proposal samplers give every negative of a user the same ln q,
+    so the weights would be exactly 1: the loop is told not to compute them."""
+    from recsample.samplers import get_sampler
+    model = rs.CCL(sampler=sampler)
+    assert model._loss_state(model._validated(), get_sampler(sampler)).logq is weighs
+    assert rs.CCL(sampler=sampler, logq=False)._loss_state(
+        model._validated(), get_sampler(sampler)).logq is False
