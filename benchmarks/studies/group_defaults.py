@@ -26,6 +26,9 @@ As run for CCL's defaults (2026-12-03, 2 cores):
         --data movielens-small nbpo-amazon
 
 (about 25 minutes; the grids are in benchmarks/results/ccl_grid*.csv).
+
+A sampler with its own arguments is written ``{"sampler": [{"dns": {"candidates": 2}}]}``
+in ``--grid`` or ``--fixed``.
 """
 import itertools
 import json
@@ -39,6 +42,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
 import common  # noqa: E402
 import recsample as rs  # noqa: E402
+from recsample import registry  # noqa: E402
 
 
 def training(name, path=None):
@@ -69,7 +73,7 @@ def grid(args):
                                      valid_ndcg10=common.mean_metric(model, valid, fit),
                                      seconds=elapsed))
             t0 = time.perf_counter()
-            model = getattr(rs, args.model)(**fixed, **json.loads(setting),
+            model = getattr(rs, args.model)(**_built(dict(fixed, **json.loads(setting))),
                                             epochs=max(checks), n_threads=1)
             try:
                 model.fit(fit, callbacks=[check], progress=False)
@@ -82,6 +86,16 @@ def grid(args):
                   f"{best['epochs']} ({time.perf_counter() - t0:.0f} s)", flush=True)
             pd.DataFrame(rows).to_csv(args.out, mode="a", header=not os.path.exists(args.out),
                                       index=False)
+
+
+def _built(params):
+    """The model's keyword arguments, with a sampler given as
+    ``{"name": {constructor arguments}}`` built (JSON holds no objects)."""
+    sampler = params.get("sampler")
+    if isinstance(sampler, dict):
+        (name, kwargs), = sampler.items()
+        params["sampler"] = registry.load("sampler", name)(**kwargs)
+    return params
 
 
 def derive(args):

@@ -17,7 +17,7 @@ _LOW_YIELD = 0.1
 
 
 def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
-              seed: int = 0) -> Interactions:
+              seed: int = 0, *, clusters: int = 0, affinity: float = 0.8) -> Interactions:
     """Exactly ``nnz`` distinct (user, item) pairs with power-law activity and popularity.
 
     User u and item i are drawn independently from power laws of exponent
@@ -35,6 +35,21 @@ def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
     every user first gets one item drawn from the popularity law, so no user
     is empty.
 
+    With ``clusters=0`` (the default) user and item are independent, so the
+    popularity ranking is the best any model can learn from the matrix: a
+    data set for speed and scale, not for quality. ``clusters=c >= 2``
+    plants a structure to learn: user u and item i belong to the clusters
+    u mod c and i mod c (ids carry no order, so clusters are random as to
+    activity and popularity), and each drawn item is, with probability
+    ``affinity``, replaced by an item of its user's cluster: the item of that
+    cluster in the same block of c consecutive ids (a member of the block's
+    neighbour block when the last block is short). An item's popularity is
+    then the summed draw probability of its block, still heavy-tailed, and
+    a user's pairs fall in the own cluster about
+    affinity + (1 - affinity) / c of the time. When the clusters cannot
+    hold ``nnz`` pairs (affinity near 1), the low-yield rounds below halve
+    the affinity too, so the share is lower and the generator still ends.
+
     Weights are float32 ones, indices int32 where they fit; the same
     arguments give the same matrix. Memory stays near 3 x 8 bytes per pair
     at the peak (about 2.5 GB for 100M pairs).
@@ -51,17 +66,18 @@ def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
             or not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    plant = _planted(clusters, affinity, n_items)
     rng = np.random.default_rng(seed)
     user_law = _PowerLaw(n_users, alpha, rng)
     item_law = _PowerLaw(n_items, alpha, rng)
 
     if nnz == n_users * n_items:
-        keys = np.arange(nnz, dtype=np.int64)
+        keys = np.arange(nnz, dtype=np.int64)      # every pair: nothing to plant
     else:
         reserved = np.empty(0, dtype=np.int64)
         if nnz >= n_users:
-            reserved = (np.arange(n_users, dtype=np.int64) * n_items
-                        + item_law.draw(n_users, rng))
+            users = np.arange(n_users, dtype=np.int64)
+            reserved = users * n_items + plant(users, item_law.draw(n_users, rng), rng)
         keys = reserved
         yield_rate = 1.0
         while len(keys) < nnz:
@@ -69,7 +85,7 @@ def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
             # draw a little more than the deficit, scaled by the last round's
             # share of new distinct pairs, so a round rarely falls short
             n_draw = int(min(deficit / max(yield_rate, 1e-3) * 1.05 + 1024, 4 * nnz + 1024))
-            fresh = _draw_keys(user_law, item_law, n_items, n_draw, rng)
+            fresh = _draw_keys(user_law, item_law, n_items, n_draw, rng, plant)
             before = len(keys)
             keys = _merge_unique(keys, fresh)
             yield_rate = (len(keys) - before) / n_draw
@@ -77,6 +93,7 @@ def synthetic(n_users: int, n_items: int, nnz: int, alpha: float = 1.0,
                 # the popular corner is full and nearly every draw repeats a
                 # pair: top up from flatter laws (same ranking) instead
                 user_law, item_law = user_law.flatter(), item_law.flatter()
+                plant = plant.weaker()
         if len(keys) > nnz:
             keys = _drop_random(keys, len(keys) - nnz, np.sort(reserved), rng)
     return _to_interactions(keys, n_users, n_items)
@@ -120,14 +137,51 @@ class _PowerLaw:
         return self.rank_to_id[rank]
 
 
-def _draw_keys(user_law, item_law, n_items: int, size: int, rng) -> np.ndarray:
+def _planted(clusters, affinity, n_items):
+    """The item map of ``synthetic``'s clusters, checked: ``(users, items,
+    rng) -> items``."""
+    if isinstance(clusters, bool) or not isinstance(clusters, numbers.Integral) \
+            or clusters < 0 or clusters == 1:
+        raise ValueError(f"clusters must be 0 (no structure) or an integer >= 2, got {clusters!r}")
+    if clusters > n_items:
+        raise ValueError(f"clusters={clusters} exceeds n_items={n_items}: every cluster needs "
+                         "an item")
+    if isinstance(affinity, bool) or not isinstance(affinity, numbers.Real) \
+            or not 0.0 <= affinity <= 1.0:
+        raise ValueError(f"affinity must be a probability in [0, 1], got {affinity!r}")
+    return _Plant(int(clusters), float(affinity), n_items)
+
+
+class _Plant:
+    """``synthetic``'s item map for ``clusters`` (the identity, drawing
+    nothing, for 0)."""
+
+    def __init__(self, clusters: int, affinity: float, n_items: int):
+        self.clusters, self.affinity, self.n_items = clusters, affinity, n_items
+
+    def weaker(self) -> "_Plant":
+        """The same clusters with half the affinity (every pair reachable
+        again once it is below 1)."""
+        return _Plant(self.clusters, self.affinity / 2, self.n_items)
+
+    def __call__(self, users, items, rng):
+        c = self.clusters
+        if c == 0:
+            return items
+        moved = rng.random(len(items)) < self.affinity
+        target = items - items % c + users % c
+        target[target >= self.n_items] -= c
+        return np.where(moved, target, items)
+
+
+def _draw_keys(user_law, item_law, n_items: int, size: int, rng, plant) -> np.ndarray:
     """``size`` pair keys, sorted and de-duplicated, drawn chunk by chunk."""
     parts = []
     for start in range(0, size, _CHUNK):
         m = min(_CHUNK, size - start)
-        k = user_law.draw(m, rng)
-        k *= n_items
-        k += item_law.draw(m, rng)
+        users = user_law.draw(m, rng)
+        k = plant(users, item_law.draw(m, rng), rng)
+        k += users * n_items
         parts.append(k)
     keys = np.concatenate(parts) if len(parts) > 1 else parts[0]
     del parts

@@ -385,3 +385,48 @@ def test_hidden_positives_hides_only_true_positives(hiding):
 def test_hidden_positives_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         rs.datasets.hidden_positives(**kwargs)
+
+
+def test_synthetic_clusters_put_a_users_pairs_in_its_cluster_at_the_stated_rate():
+    c, affinity = 10, 0.8
+    data = rs.datasets.synthetic(3_000, 1_000, 60_000, seed=1, clusters=c, affinity=affinity)
+    assert data.nnz == 60_000
+    m = data.matrix.tocoo()
+    share = np.mean(m.row % c == m.col % c)
+    # affinity + (1 - affinity) / c before de-duplication; repeats of the
+    # popular in-cluster pairs are removed, so the share lands a little lower
+    assert 0.7 < share <= affinity + (1 - affinity) / c + 0.01
+    independent = rs.datasets.synthetic(3_000, 1_000, 60_000, seed=1).matrix.tocoo()
+    assert abs(np.mean(independent.row % c == independent.col % c) - 1 / c) < 0.01
+
+
+def test_synthetic_without_clusters_is_the_independent_generator():
+    # clusters=0 draws nothing extra: the matrix is the one of the plain call
+    a = rs.datasets.synthetic(500, 300, 8_000, seed=4)
+    b = rs.datasets.synthetic(500, 300, 8_000, seed=4, clusters=0, affinity=0.3)
+    assert (a.matrix != b.matrix).nnz == 0
+
+
+def test_synthetic_clusters_keep_item_ids_in_range_with_a_short_last_block():
+    # 25 items in 7 clusters: the last block (21-24) is short, and clusters 4-6
+    # take their items from the block before it
+    m = rs.datasets.synthetic(400, 25, 800, seed=2, clusters=7, affinity=1.0).matrix.tocoo()
+    assert m.col.max() < 25
+    assert np.all(m.row % 7 == m.col % 7)
+
+
+def test_synthetic_clusters_still_finish_when_they_cannot_hold_nnz():
+    # with affinity 1 only about 400 x 25/7 = 1,430 in-cluster pairs exist: the
+    # top-up rounds weaken the affinity, so the generator ends with 4,000 pairs
+    data = rs.datasets.synthetic(400, 25, 4_000, seed=2, clusters=7, affinity=1.0)
+    assert data.nnz == 4_000
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(clusters=1), "clusters must be 0"), (dict(clusters=-2), "clusters must be 0"),
+    (dict(clusters=2.5), "clusters must be 0"), (dict(clusters=400), "exceeds n_items"),
+    (dict(clusters=4, affinity=1.5), "affinity must be"),
+    (dict(clusters=4, affinity=True), "affinity must be")])
+def test_synthetic_rejects_bad_clusters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rs.datasets.synthetic(50, 300, 500, **kwargs)
