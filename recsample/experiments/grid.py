@@ -161,12 +161,15 @@ def normalize_config(config) -> Config:
     if isinstance(sampler, str) and sampler.strip().lower() not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}: expected one of {sorted(SAMPLERS)}"
                          f"{_suggest(sampler, SAMPLERS)}")
-    sampler_obj = get_sampler(sampler)
+    loss = classes[name].loss
+    sampler_obj = get_sampler(sampler, loss)
     if not isinstance(sampler_obj, Sampler):  # pragma: no cover - get_sampler guarantees it
         raise TypeError("sampler must be a name or a Sampler")
     defaults.pop("sampler")
     key = _changed(params, defaults)
-    s_default = type(sampler_obj)().get_params()
+    # the sampler's defaults for this loss (those a name gives it) are not a change
+    s_class = type(sampler_obj)
+    s_default = s_class(**s_class.loss_arguments.get(loss, {})).get_params()
     s_changed = _changed(sampler_obj.get_params(), s_default)
     # a model whose default sampler is an instance (NBPO) counts that as the default
     model_default_sampler = classes[name]._defaults["sampler"]
@@ -289,7 +292,7 @@ class Run:
         for name in ("seed", "n_threads", "progress"):
             params.pop(name, None)
         from ..samplers import get_sampler
-        sampler = get_sampler(sampler)
+        sampler = get_sampler(sampler, model.loss)
         out = {"model": type(model).__name__, "params": _plain(params),
                "sampler": {"class": type(sampler).__name__,
                            "params": _plain(sampler.get_params())}}

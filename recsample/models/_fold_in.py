@@ -95,8 +95,10 @@ def fold_in_rows(model, user_items, epochs, learning_rate, seed):
         return U
     sampler = model.sampler_
     loss = model._loss_state(p, sampler)
-    state = sampler.fold_in_state(model.sampler_state_, rows,
-                                  getattr(model, "item_counts_", None), n_factors=k, seed=seed)
+    state = sampler.scoring_state(
+        sampler.fold_in_state(model.sampler_state_, rows, getattr(model, "item_counts_", None),
+                              n_factors=k, seed=seed),
+        model.similarity == "cosine", k)
     pos = positives_of(rows)
     group_size = p["group_size"]
     order = _packed_positives(rows)

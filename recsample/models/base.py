@@ -226,7 +226,7 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
                 raise ValueError(f"valid has shape {vmat.shape}, train has {matrix.shape}: "
                                  "they must share one index space (use rs.split)")
             metric, cutoff = _parse_metric(self.valid_metric)
-        sampler = get_sampler(self.sampler)
+        sampler = get_sampler(self.sampler, self.loss)
         loss = self._loss_state(p, sampler)
         if sampler.chooses_positive and getattr(type(loss), "group", False):
             raise ValueError(
@@ -242,7 +242,9 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
         k = p["factors"]
         rng = np.random.default_rng(p["seed"])
         U, V = self._init_factors(n_users, n_items, p, rng)
-        state = sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch)
+        state = sampler.scoring_state(
+            sampler.prepare(matrix, n_factors=k, seed=p["seed"], batch=batch),
+            self.similarity == "cosine", k)
         group_size = p["group_size"]
         grouped = group_size > 1 or resolve_visit(self.visit, matrix, k, self.shuffle,
                                                   batch) == "user"

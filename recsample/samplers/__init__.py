@@ -24,14 +24,20 @@ __all__ = ["Sampler", "Uniform", "Popularity", "DNS", "NBPO", "WARP", "AOBPR", "
            "Importance", "KOS", "SAMPLERS", "get_sampler"]
 
 
-def get_sampler(sampler) -> Sampler:
-    """A sampler instance from a name (case-insensitive) or an instance."""
+def get_sampler(sampler, loss=None) -> Sampler:
+    """A sampler instance from a name (case-insensitive) or an instance.
+
+    A name with ``loss`` (a trainer's ``loss``, such as "ccl") is built with
+    the arguments the sampler's ``loss_arguments`` gives for that loss, and
+    with its constructor's defaults otherwise; an instance is returned as it
+    is."""
     if isinstance(sampler, Sampler):
         return sampler
     if isinstance(sampler, str):
         key = sampler.strip().lower()
         if key in SAMPLERS:
-            return SAMPLERS[key]()
+            cls = SAMPLERS[key]
+            return cls(**cls.loss_arguments.get(loss, {}))
         close = difflib.get_close_matches(key, SAMPLERS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown sampler {sampler!r}: expected one of {sorted(SAMPLERS)}{hint}")

@@ -126,6 +126,14 @@ class Sampler(Params):
     #: (``benchmarks/studies/tune_per_sampler.py``); it was measured at the sampler's
     #: own default parameters. Empty: the trainer's defaults.
     recommended = {}
+    #: The sampler's own arguments per loss, for a trainer given its name
+    #: (``rs.CCL(sampler="dns")``): ``{"ccl": {"candidates": 2}}``. A loss
+    #: that already weighs its negatives by how hard they are (the group
+    #: losses) can want a milder sampler than a pair loss does. An instance
+    #: passed as ``sampler=`` is used as it is; ``model.sampler_`` is the one
+    #: a fit used. Each entry states where it was chosen. Empty: the
+    #: constructor's defaults for every loss.
+    loss_arguments = {}
 
     def space(self) -> dict:
         """The ranges ``rs.tune`` searches for this instance: the class's
@@ -153,6 +161,15 @@ class Sampler(Params):
         Default: ``prepare(rows)``, right for a sampler whose state depends
         on nothing but each user's own row and the factors."""
         return self.prepare(rows, n_factors=n_factors, seed=seed, batch=True)
+
+    def scoring_state(self, state, cosine: bool, n_factors: int):
+        """``state`` for a trainer whose score is ``cosine`` (the cosine of
+        the rows' first ``n_factors`` columns, plus the item bias after them)
+        or the dot product of the whole rows. A sampler that ranks candidates
+        by the model's score returns a state that scores them the same way
+        (DNS); the default returns ``state``: the draws ignore the score or
+        rank by the dot product."""
+        return state
 
     def refresh_interval(self, state) -> int:
         """Draws between two calls of the ``refresh`` hook within an epoch;

@@ -50,7 +50,12 @@ from .base import Sampler
 #: MAX_RANKED, empty otherwise; a thread's state (``DNS.worker_state``) holds
 #: its own row as row 0
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature", "hardest", "rho",
-                                   "keys", "slots"])
+                                   "keys", "slots", "cosine"], defaults=(0,))
+DNSState.__doc__ = """DNS's settings as the draws read them. ``cosine``: 0 scores the
+candidates by the dot product of the whole rows (the pair losses' score);
+k > 0 by the cosine of their first k columns plus the item bias in column k
+when the rows are wider (the score of a model with similarity="cosine",
+set by :meth:`DNS.scoring_state`)."""
 
 #: candidates are drawn and scored in chunks of this many
 CHUNK = 32
@@ -76,8 +81,63 @@ def _dot4(U, u, V, b, c, d, e):
     return (x0, x1, x2, x3)
 
 
+@njit(cache=True, fastmath=_FAST, inline="always")
+def _cos4(U, u, V, b, c, d, e, k, inv_nu):
+    """The four scores of _dot4 as a cosine model gives them: the cosine of
+    the first ``k`` columns (``inv_nu`` = 1 / |U[u, :k]|) plus the item bias
+    in column k when V is wider."""
+    x0 = np.float32(0.0)
+    x1 = np.float32(0.0)
+    x2 = np.float32(0.0)
+    x3 = np.float32(0.0)
+    n0 = np.float32(0.0)
+    n1 = np.float32(0.0)
+    n2 = np.float32(0.0)
+    n3 = np.float32(0.0)
+    for f in range(k):
+        a = U[u, f]
+        x0 += a * V[b, f]
+        x1 += a * V[c, f]
+        x2 += a * V[d, f]
+        x3 += a * V[e, f]
+        n0 += V[b, f] * V[b, f]
+        n1 += V[c, f] * V[c, f]
+        n2 += V[d, f] * V[d, f]
+        n3 += V[e, f] * V[e, f]
+    s0 = np.float64(x0) * inv_nu / math.sqrt(max(np.float64(n0), 1e-24))
+    s1 = np.float64(x1) * inv_nu / math.sqrt(max(np.float64(n1), 1e-24))
+    s2 = np.float64(x2) * inv_nu / math.sqrt(max(np.float64(n2), 1e-24))
+    s3 = np.float64(x3) * inv_nu / math.sqrt(max(np.float64(n3), 1e-24))
+    if V.shape[1] > k:
+        s0 += np.float64(V[b, k])
+        s1 += np.float64(V[c, k])
+        s2 += np.float64(V[d, k])
+        s3 += np.float64(V[e, k])
+    return (s0, s1, s2, s3)
+
+
+@njit(cache=True, inline="always")
+def _inv_norm(U, u, k):
+    """1 / |U[u, :k]| (0 < k), or 1.0 for k = 0 (dot products)."""
+    if k == 0:
+        return 1.0
+    s = np.float32(0.0)
+    for f in range(k):
+        s += U[u, f] * U[u, f]
+    return 1.0 / math.sqrt(max(np.float64(s), 1e-24))
+
+
+@njit(cache=True, fastmath=_FAST, inline="always")
+def _scores4(U, u, V, b, c, d, e, k, inv_nu):
+    """Four candidates' scores as float64: dot products (k = 0) or cosines."""
+    if k == 0:
+        x = _dot4(U, u, V, b, c, d, e)
+        return (np.float64(x[0]), np.float64(x[1]), np.float64(x[2]), np.float64(x[3]))
+    return _cos4(U, u, V, b, c, d, e, k, inv_nu)
+
+
 @njit(cache=True, fastmath=_FAST)
-def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
+def dns_negative(candidates, inv_temperature, pos, u, U, V, rng, cosine=0):
     """argmax over M uniform candidates of x_uc (first wins ties), or of
     x_uc / t + Gumbel noise, which is an exact draw from softmax(x_uc / t)
     (the Gumbel-max trick).
@@ -87,7 +147,7 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     reads the processor can overlap (about 1.7x faster than scoring each as
     it is drawn), and no memory is shared with another thread. They are
     scored four per pass over U[u]. The stream is worked on through a copy in
-    this frame, which LLVM keeps in a register.
+    this frame, which LLVM keeps in a register. ``cosine``: see DNSState.
     """
     n_items = pos.n_items
     start = pos.indptr[u]
@@ -97,6 +157,7 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     picked = _chunk_slots()
     local = frame_word()
     local[0] = rng[0]
+    inv_nu = _inv_norm(U, u, cosine)
     best = -1
     best_key = -np.inf
     for first in range(0, candidates, CHUNK):
@@ -116,8 +177,8 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
                                          next_int(local, n_items - deg))
         for k in range(0, m, 4):
             # four candidates per pass over U[u]: four independent sums in flight
-            x = _dot4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
-                      picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)])
+            x = _scores4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
+                         picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)], cosine, inv_nu)
             for c in range(min(4, m - k)):
                 key = np.float64(x[c])
                 if inv_temperature > 0.0:
@@ -150,7 +211,7 @@ def _fill_chunk(picked, m, pos, u, start, deg, local):
 
 
 @njit(cache=True, fastmath=_FAST)
-def scored_candidates(candidates, keys, slots, pos, u, U, V, rng):
+def scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine=0):
     """Draw ``candidates`` uniform non-positives of u (as dns_negative draws
     them) into slots[:candidates] and their scores into keys[:candidates].
     Returns how many, or -1 when u has no non-positive."""
@@ -165,12 +226,13 @@ def scored_candidates(candidates, keys, slots, pos, u, U, V, rng):
     picked = _chunk_slots()
     local = frame_word()
     local[0] = rng[0]
+    inv_nu = _inv_norm(U, u, cosine)
     for first in range(0, candidates, CHUNK):
         m = min(CHUNK, candidates - first)
         _fill_chunk(picked, m, pos, u, start, deg, local)
         for k in range(0, m, 4):
-            x = _dot4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
-                      picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)])
+            x = _scores4(U, u, V, picked[k], picked[min(k + 1, m - 1)],
+                         picked[min(k + 2, m - 1)], picked[min(k + 3, m - 1)], cosine, inv_nu)
             for c in range(min(4, m - k)):
                 keys[first + k + c] = np.float64(x[c])
                 slots[first + k + c] = picked[k + c]
@@ -190,7 +252,7 @@ _ranked_slots = frame_array(types.int64, MAX_RANKED)
 
 
 @njit(cache=True)
-def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
+def hardest_few_negative(candidates, hardest, pos, u, U, V, rng, cosine=0):
     """DNS(M, N): uniform among the M highest-scored of N uniform candidates.
 
     The candidates are drawn and scored as dns_negative draws them (same
@@ -205,7 +267,7 @@ def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
     DNS(16)."""
     keys = _ranked_keys()
     slots = _ranked_slots()
-    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
+    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine)
     if n < 0:
         return -1
     q = next_int(rng, min(hardest, n))
@@ -222,6 +284,14 @@ def hardest_few_negative(candidates, hardest, pos, u, U, V, rng):
             top = max(top, v if v < below else np.uint64(0))
         below = top
     return slots[np.int64(_LOW - (below & _LOW))]
+
+
+@njit(cache=True, fastmath=_FAST)
+def _score(U, u, V, i, cosine):
+    """x_ui as the candidates are scored (see DNSState)."""
+    if cosine == 0:
+        return np.float64(dot(U, u, V, i))
+    return _cos4(U, u, V, i, i, i, i, cosine, _inv_norm(U, u, cosine))[0]
 
 
 @njit(cache=True)
@@ -241,10 +311,10 @@ def softmax_v_negative(state, pos, u, i, U, V, rng):
     else:
         keys = state.keys[0]
         slots = state.slots[0]
-    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng)
+    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng, state.cosine)
     if n < 0:
         return -1
-    x_ui = np.float64(dot(U, u, V, i))
+    x_ui = _score(U, u, V, i, state.cosine)
     mean = 0.0
     for c in range(n):
         keys[c] = -log_sigmoid(x_ui - keys[c])
@@ -273,8 +343,10 @@ def _draw_dns(state, pos, u, i, U, V, rng):
     if state.rho > 0.0:
         return softmax_v_negative(state, pos, u, i, U, V, rng)
     if state.hardest > 1:
-        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng)
-    return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
+        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng,
+                                    state.cosine)
+    return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng,
+                        state.cosine)
 
 
 def _is_int(v):
@@ -341,6 +413,12 @@ class DNS(Sampler):
         return state._replace(keys=state.keys[worker:worker + 1],
                               slots=state.slots[worker:worker + 1])
 
+    def scoring_state(self, state, cosine, n_factors):
+        """Candidates ranked by the trainer's own score: with cosine scores, a
+        row's length says nothing of how the model ranks it, and the dot
+        product would pick long rows rather than hard items."""
+        return state._replace(cosine=np.int64(n_factors if cosine else 0))
+
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         m = self.candidates
         if not _is_int(m) or m < 1:
@@ -372,4 +450,5 @@ class DNS(Sampler):
         threads = numba.config.NUMBA_NUM_THREADS
         return DNSState(np.int64(m), np.float64(inv), np.int64(h),
                         np.float64(0.0 if rho is None else rho),
-                        np.zeros((threads, width)), np.zeros((threads, width), dtype=np.int64))
+                        np.zeros((threads, width)), np.zeros((threads, width), dtype=np.int64),
+                        np.int64(0))

@@ -77,7 +77,7 @@ def _fixed_params(cls, base, params, sampler, trainer):
         if sampler is None:
             sampler = base.get("sampler", cls._defaults["sampler"])
         try:
-            sampler = get_sampler(sampler)
+            sampler = get_sampler(sampler, cls.loss)
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"sampler: {exc}") from None
         base.pop("sampler", None)

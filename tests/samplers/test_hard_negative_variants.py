@@ -164,3 +164,34 @@ def test_softmax_v_with_more_candidates_than_the_frame_holds_draws_hard_non_posi
     counts = np.bincount(a, minlength=5)
     assert counts[4] == 0
     assert counts.argmax() == 3 and counts[3] > counts[2] > counts[0]
+
+
+@pytest.mark.parametrize("model_class, kwargs, sampler", [
+    (rs.CCL, {}, DNS(candidates=8)),
+    (rs.Softmax, {"use_bias": True}, DNS(candidates=8)),
+    (rs.Softmax, {}, DNS(candidates=8, hardest=2)),
+    (rs.Softmax, {"use_bias": True}, DNS(candidates=8, rho=1.0))])
+def test_dns_ranks_by_the_cosine_models_own_score_in_training(model_class, kwargs, sampler):
+    # a cosine model's score ignores its rows' lengths; the training draws
+    # (on the raw rows, state from scoring_state) must pick what the model
+    # ranks high, which is what sample() picks from the exported rows, whose
+    # dot product is the model's score (cosine, plus the bias)
+    from recsample.core.positives import positives_of
+    from recsample.samplers.base import sample_users
+    train = rs.datasets.synthetic(300, 200, 6_000, seed=0, clusters=5)
+    model = model_class(factors=16, epochs=3, negatives=16, n_threads=1, sampler=sampler,
+                        **kwargs).fit(train, progress=False)
+    matrix = train.matrix
+    users = np.repeat(np.arange(300, dtype=np.int64), 20)
+    positives = matrix.indices[matrix.indptr[users]].astype(np.int64)
+    expected = sampler.sample(train, users, seed=5, model=model, positives=positives)
+    U, V = model._user_factors, model._item_factors
+    state = sampler.prepare(matrix, n_factors=16, seed=5)
+    drawn = {cosine: sample_users(sampler.scoring_state(state, cosine, 16), positives_of(matrix),
+                                  users, positives, U, V, np.uint64(5))
+             for cosine in (True, False)}
+    agree = {c: np.mean(d == expected) for c, d in drawn.items()}
+    # float32 rounding may reorder near-ties
+    assert agree[True] > 0.98
+    # the scenario tells the two apart: the rows' dot products rank otherwise
+    assert agree[False] < agree[True] - 0.05
