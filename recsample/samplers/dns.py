@@ -386,6 +386,12 @@ class DNS(Sampler):
     # ("bpo": the same search and rule with rs.BPO and its defaults, `--trainer bpo`)
     recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35},
                    "bpo": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 30}}
+    # the group losses weigh their N negatives by score themselves: the
+    # hardest of 16 each made CCL and the softmax fall below popularity on
+    # nbpo-amazon's validation part; the hardest of 2 is the best worst share
+    # over movielens-small and nbpo-amazon (benchmarks/results/group_samplers_grid.csv,
+    # docs/defaults.md#group-losses-ccl-and-sampled-softmax)
+    loss_arguments = {"ccl": {"candidates": 2}, "softmax": {"candidates": 2}}
 
     def __init__(self, candidates: int = 16, temperature: float | None = None,
                  hardest: int = 1, rho: float | None = None):

@@ -283,3 +283,55 @@ def test_membership_bisection_is_exact_for_every_row_length():
         members = set(row.tolist())
         for j in range(-1, 201):
             assert member(indices, 2, 2 + length, j) == (j in members), (length, j)
+
+
+# ------------------------------------------------------- arguments per loss
+def _loss_cases():
+    """(sampler name, loss, arguments) of every loss_arguments entry."""
+    cases = [(name, loss, args) for name, cls in rs.samplers.SAMPLERS.items()
+             for loss, args in cls.loss_arguments.items()]
+    # the group losses' entries this test guards (DNS, SRNS, AOBPR): an empty
+    # table would make it pass without checking anything
+    assert {(n, loss) for n, loss, _ in cases} >= {("dns", "ccl"), ("dns", "softmax"),
+                                                   ("srns", "ccl"), ("srns", "softmax"),
+                                                   ("aobpr", "ccl")}
+    return cases
+
+
+@pytest.mark.parametrize("name, loss, args", _loss_cases())
+def test_a_sampler_named_for_a_loss_takes_its_arguments_for_that_loss(name, loss, args):
+    from recsample.registry import load
+    cls = rs.samplers.SAMPLERS[name]
+    built = get_sampler(name, loss)
+    assert built == cls(**args)
+    assert built != cls(), "an entry equal to the constructor's defaults changes nothing"
+    # another loss, or no loss, gets the constructor's defaults
+    assert get_sampler(name) == cls() == get_sampler(name, "bpr")
+    # an instance is the user's choice and is kept as it is
+    mine = cls()
+    assert get_sampler(mine, loss) is mine
+    # the trainer of that loss asks for it by its loss name
+    assert any(load("model", m).loss == loss for m in rs.registry.names("model"))
+
+
+def test_a_trainer_fits_with_the_samplers_arguments_for_its_loss(small):
+    ccl = rs.CCL(sampler="dns", epochs=1, negatives=4, factors=4, n_threads=1).fit(
+        small, progress=False)
+    assert ccl.sampler_ == DNS(**DNS.loss_arguments["ccl"])
+    bpr = rs.BPR(sampler="dns", epochs=1, factors=4, n_threads=1).fit(small, progress=False)
+    assert bpr.sampler_ == DNS()
+    mine = DNS(candidates=5)
+    assert rs.CCL(sampler=mine, epochs=1, negatives=4, factors=4,
+                  n_threads=1).fit(small, progress=False).sampler_ is mine
+
+
+def test_tune_and_experiment_grids_build_a_named_sampler_for_the_trainers_loss():
+    from recsample.experiments.grid import normalize_config
+    from recsample.tuning._setup import _fixed_params
+    _, sampler = _fixed_params(rs.CCL, {}, None, "dns", True)
+    assert sampler == DNS(**DNS.loss_arguments["ccl"])
+    config = normalize_config({"model": "ccl", "sampler": "dns"})
+    assert config.sampler_obj == DNS(**DNS.loss_arguments["ccl"])
+    assert config.build(0).sampler == DNS(**DNS.loss_arguments["ccl"])
+    # the loss's own arguments are its defaults, not a change in the grid's key
+    assert "sampler" not in config.params
