@@ -86,14 +86,8 @@ def _cos4(U, u, V, b, c, d, e, k, inv_nu):
     """The four scores of _dot4 as a cosine model gives them: the cosine of
     the first ``k`` columns (``inv_nu`` = 1 / |U[u, :k]|) plus the item bias
     in column k when V is wider."""
-    x0 = np.float32(0.0)
-    x1 = np.float32(0.0)
-    x2 = np.float32(0.0)
-    x3 = np.float32(0.0)
-    n0 = np.float32(0.0)
-    n1 = np.float32(0.0)
-    n2 = np.float32(0.0)
-    n3 = np.float32(0.0)
+    x0 = x1 = x2 = x3 = np.float32(0.0)      # U[u] . V[row]
+    n0 = n1 = n2 = n3 = np.float32(0.0)      # |V[row]|^2
     for f in range(k):
         a = U[u, f]
         x0 += a * V[b, f]
