@@ -272,6 +272,10 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
         self.weighted_ = weights is not None
         self.history_ = []
         self.n_users_skipped_ = 0
+        # only a fit with valid= sets them: a later fit without must not keep
+        # an earlier fit's
+        for name in ("best_epoch_", "best_score_"):
+            self.__dict__.pop(name, None)
         return SimpleNamespace(
             p=p, matrix=matrix, weights=weights, packed=packed, vmat=vmat, metric=metric,
             cutoff=cutoff, sampler=sampler, loss=loss, batch=batch, grouped=grouped,

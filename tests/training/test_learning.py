@@ -45,3 +45,6 @@ def test_early_stopping_keeps_the_best_validation_epoch(movielens):
     assert len(model.history_) < 60  # patience ran out before the last epoch
     assert scores[-1] < model.best_score_
     assert _ndcg10(model, train, valid) == pytest.approx(model.best_score_, rel=1e-6)
+    # a later fit without validation keeps no best epoch of the earlier one
+    model.set_params(epochs=1).fit(train, progress=False)
+    assert not hasattr(model, "best_epoch_") and not hasattr(model, "best_score_")
