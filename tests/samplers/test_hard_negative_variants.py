@@ -170,6 +170,7 @@ def test_softmax_v_with_more_candidates_than_the_frame_holds_draws_hard_non_posi
     (rs.CCL, {}, DNS(candidates=8)),
     (rs.Softmax, {"use_bias": True}, DNS(candidates=8)),
     (rs.Softmax, {}, DNS(candidates=8, hardest=2)),
+    (rs.CCL, {}, DNS(candidates=8, temperature=0.05)),
     (rs.Softmax, {"use_bias": True}, DNS(candidates=8, rho=1.0))])
 def test_dns_ranks_by_the_cosine_models_own_score_in_training(model_class, kwargs, sampler):
     # a cosine model's score ignores its rows' lengths; the training draws
