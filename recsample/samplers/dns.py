@@ -50,12 +50,15 @@ from .base import Sampler
 #: MAX_RANKED, empty otherwise; a thread's state (``DNS.worker_state``) holds
 #: its own row as row 0
 DNSState = namedtuple("DNSState", ["candidates", "inv_temperature", "hardest", "rho",
-                                   "keys", "slots", "cosine"], defaults=(0,))
-DNSState.__doc__ = """DNS's settings as the draws read them. ``cosine``: 0 scores the
-candidates by the dot product of the whole rows (the pair losses' score);
-k > 0 by the cosine of their first k columns plus the item bias in column k
-when the rows are wider (the score of a model with similarity="cosine",
-set by :meth:`DNS.scoring_state`)."""
+                                   "keys", "slots"])
+DNSState.__doc__ = """DNS's settings as the draws read them; candidates are scored by the
+dot product of the whole rows (the score of a model with similarity="dot")."""
+DNSCosineState = namedtuple("DNSCosineState", DNSState._fields + ("cosine",))
+DNSCosineState.__doc__ = """DNSState for a model with similarity="cosine" (from
+:meth:`DNS.scoring_state`): candidates scored by the cosine of their first
+``cosine`` = k columns, plus the item bias in column k when the rows are
+wider. A type of its own, so that the dot product's draws are compiled
+without a choice in them."""
 
 #: candidates are drawn and scored in chunks of this many
 CHUNK = 32
@@ -142,9 +145,9 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     it is drawn), and no memory is shared with another thread. They are
     scored four per pass over U[u]. The stream is worked on through a copy in
     this frame, which LLVM keeps in a register. Scores are dot products; a
-    cosine model's draws go to :func:`_dns_cosine` (DNSState), chosen in
-    the draw hook so that this loop stays as it was (a choice inside it cost
-    DNS(16) with BPR 5-10%, movielens-small, one thread).
+    cosine model's draws are :func:`_dns_cosine`'s (DNSCosineState, a state
+    type of its own: a choice between the two inside the draws, even in the
+    hook, made DNS(16) with BPR 3-8% slower, movielens-small, one thread).
     """
     n_items = pos.n_items
     start = pos.indptr[u]
@@ -319,7 +322,7 @@ def _score(U, u, V, i, cosine):
 
 
 @njit(cache=True)
-def softmax_v_negative(state, pos, u, i, U, V, rng):
+def softmax_v_negative(state, pos, u, i, U, V, rng, cosine=0):
     """Softmax-v(rho, N): c ~ softmax(Z_c / tau) over N uniform candidates,
     Z_c = ln(1 + exp(x_uc - x_ui)), tau = sqrt(Var(Z) / (2 rho)); the variance
     is the unbiased one over the N candidates, as in the authors' code. A
@@ -335,10 +338,10 @@ def softmax_v_negative(state, pos, u, i, U, V, rng):
     else:
         keys = state.keys[0]
         slots = state.slots[0]
-    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng, state.cosine)
+    n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine)
     if n < 0:
         return -1
-    x_ui = _score(U, u, V, i, state.cosine)
+    x_ui = _score(U, u, V, i, cosine)
     mean = 0.0
     for c in range(n):
         keys[c] = -log_sigmoid(x_ui - keys[c])
@@ -367,12 +370,18 @@ def _draw_dns(state, pos, u, i, U, V, rng):
     if state.rho > 0.0:
         return softmax_v_negative(state, pos, u, i, U, V, rng)
     if state.hardest > 1:
-        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng,
-                                    state.cosine)
-    if state.cosine != 0:
-        return _dns_cosine(state.candidates, state.inv_temperature, pos, u, U, V, rng,
-                           state.cosine)
+        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng)
     return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
+
+
+@implements(draw, DNSCosineState)
+def _draw_dns_cosine(state, pos, u, i, U, V, rng):
+    k = state.cosine
+    if state.rho > 0.0:
+        return softmax_v_negative(state, pos, u, i, U, V, rng, k)
+    if state.hardest > 1:
+        return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng, k)
+    return _dns_cosine(state.candidates, state.inv_temperature, pos, u, U, V, rng, k)
 
 
 def _is_int(v):
@@ -449,7 +458,7 @@ class DNS(Sampler):
         """Candidates ranked by the trainer's own score: with cosine scores, a
         row's length says nothing of how the model ranks it, and the dot
         product would pick long rows rather than hard items."""
-        return state._replace(cosine=np.int64(n_factors if cosine else 0))
+        return DNSCosineState(*state, np.int64(n_factors)) if cosine else state
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         m = self.candidates
@@ -482,5 +491,4 @@ class DNS(Sampler):
         threads = numba.config.NUMBA_NUM_THREADS
         return DNSState(np.int64(m), np.float64(inv), np.int64(h),
                         np.float64(0.0 if rho is None else rho),
-                        np.zeros((threads, width)), np.zeros((threads, width), dtype=np.int64),
-                        np.int64(0))
+                        np.zeros((threads, width)), np.zeros((threads, width), dtype=np.int64))
