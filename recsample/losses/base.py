@@ -36,7 +36,7 @@ from numba import njit
 
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
-from .._optim import ADAGRAD, ADAM, BATCH, adagrad_row, move_row
+from .._optim import ADAGRAD, ADAM, BATCH, adagrad_item_row, move_row
 from ..core.hooks import draw, implements, log_q
 from ..core.linalg import _FAST
 
@@ -206,10 +206,10 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
         # branch repeats _optim.move_row's on purpose: a change to one is a
         # change to both
         if has_bias and (kind == ADAM or kind == ADAGRAD):
-            # the bias column shares the row's optimizer state; its decay is reg_b
+            # the bias's decay is reg_b (the step below adds reg_i)
             gv[k] += np.float32(reg_b - reg_i) * V[j, k]
         if kind == ADAGRAD:
-            adagrad_row(V, mV, j, gv, k + has_bias, lr, reg_i, eps)
+            adagrad_item_row(V, mV, j, gv, k, has_bias, lr, reg_i, eps)
         elif kind == ADAM:
             tV[j] += 1
             step = tV[j]

@@ -23,7 +23,7 @@ from numba.extending import overload
 
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
-from .._optim import ADAGRAD, ADAM, BATCH, SGDOptim, move_row
+from .._optim import ADAGRAD, ADAM, BATCH, SGDOptim, adagrad_item_row, move_row
 from ..core.hooks import (_learns, choose_positive, draw, implements, is_blind, pair_loss,
                           pair_step, pair_weight, peek)
 from ..core.linalg import _FAST, dot2
@@ -173,11 +173,18 @@ def _optim_pair(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
         gi[f] = a * uf
         gj[f] = b * uf
     if has_bias:
-        # the bias column shares the row's optimizer state; its decay is reg_b
+        # the bias's decay is reg_b (the step adds reg_i)
         gi[k] = a + np.float32(reg_b - reg_i) * V[i, k]
         gj[k] = b + np.float32(reg_b - reg_i) * V[j, k]
-    move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, i, gi, k + has_bias, lr, reg_i)
-    move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, j, gj, k + has_bias, lr, reg_i)
+    if kind == ADAGRAD:
+        # the bias has an accumulator of its own (see recsample._optim)
+        adagrad_item_row(V, mV, i, gi, k, has_bias, lr, reg_i, eps)
+        adagrad_item_row(V, mV, j, gj, k, has_bias, lr, reg_i, eps)
+    else:
+        move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, i, gi, k + has_bias, lr,
+                 reg_i)
+        move_row(kind, V, mV, vV, tV, dV, corr, beta1, beta2, eps, j, gj, k + has_bias, lr,
+                 reg_i)
     move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 

@@ -122,6 +122,78 @@ def test_one_sgd_step_follows_the_finite_difference_gradient(case, scoring):
     np.testing.assert_allclose(V - V1, grad_V, rtol=2e-3, atol=2e-5)
 
 
+@pytest.mark.parametrize("scoring", ["dot+bias", "cosine+bias"])
+def test_adagrad_gives_the_item_bias_an_accumulator_of_its_own(scoring):
+    """Row-wise Adagrad on a group unit, two steps: each item row's factors
+    move by lr g / sqrt(a) with a the running sum of the row's mean squared
+    factor derivative, and its bias by lr g_b / sqrt(b) with b the running
+    sum of g_b^2 alone, not mixed into the factors' mean. The derivatives g
+    are what one SGD step with lr 1 moves the rows by."""
+    cosine, bias = SCORES[scoring]
+    rng = np.random.default_rng(11)
+    k, n_items, lr = 4, 10, 0.1
+    U = rng.normal(0, 0.6, (2, k + 1)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k + 1)).astype(np.float32)
+    U[:, k] = 1.0
+    u = 1
+    positives = np.array([0, 3], dtype=np.int64)
+    negatives = np.array([5, 7, 9], dtype=np.int64)
+    items = np.concatenate([positives, negatives])
+    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
+    pos, state = positives_of(train), Uniform().prepare(train)
+    loss = SoftmaxLoss(1 / 0.5, False)
+
+    def derivatives(U0, V0):
+        U1, V1 = U0.copy(), V0.copy()
+        hp1 = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), bias, np.int64(3), cosine)
+        _train.unit_step(state, loss, pos, U1, V1, make_optim("sgd", U1, V1), hp1, u,
+                         positives, negatives)
+        return (V0 - V1).astype(np.float64)
+
+    hp = Hyper(lr, 0.0, 0.0, 0.0, 0.0, np.int64(k), bias, np.int64(3), cosine)
+    opt = make_optim("adagrad", U, V)
+    expected = V.astype(np.float64)
+    a = np.zeros(n_items)
+    b = np.zeros(n_items)
+    for _ in range(2):
+        g = derivatives(U, V)
+        _train.unit_step(state, loss, pos, U, V, opt, hp, u, positives, negatives)
+        a[items] += (g[items, :k] ** 2).mean(axis=1)
+        b[items] += g[items, k] ** 2
+        expected[items, :k] -= lr * g[items, :k] / np.sqrt(a[items])[:, None]
+        expected[items, k] -= lr * g[items, k] / np.sqrt(b[items])
+        np.testing.assert_allclose(V, expected, rtol=1e-4, atol=1e-6)
+        expected = V.astype(np.float64)
+    np.testing.assert_allclose(opt.mV[items, 0], a[items], rtol=1e-4)
+    np.testing.assert_allclose(opt.mV[items, 1], b[items], rtol=1e-4)
+
+
+def test_adagrad_pair_step_gives_the_item_bias_an_accumulator_of_its_own():
+    """The pair losses' row-wise step (BPR, BPO with optimizer="adagrad" and
+    an item bias): rows i and j move their factors with the row's
+    accumulator and their biases with their own."""
+    from recsample._optim import ADAGRAD
+    from recsample.losses.pair import _optim_pair
+    rng = np.random.default_rng(5)
+    k, lr = 4, 0.1
+    U = rng.normal(0, 0.6, (1, k + 1)).astype(np.float32)
+    V = rng.normal(0, 0.6, (3, k + 1)).astype(np.float32)
+    U[:, k] = 1.0
+    opt = make_optim("adagrad", U, V)
+    vec = np.zeros((3, k + 1), dtype=np.float32)
+    g_i, g_j = -0.3, 0.7  # score derivatives' descent signs as pair_step returns them
+    U0, V0 = U.astype(np.float64), V.astype(np.float64)  # the step moves U too
+    _optim_pair(ADAGRAD, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU, opt.dV,
+                opt.correction, opt.beta1, opt.beta2, opt.eps, 0, 1, 2, g_i, g_j, lr, 0.0, 0.0,
+                0.0, k, True, vec)
+    for r, g in ((1, g_i), (2, g_j)):
+        d = -g * U0[0, :k]  # the factors' derivative; the bias's is -g
+        np.testing.assert_allclose(V[r, :k], V0[r, :k] - lr * d / np.sqrt((d ** 2).mean()),
+                                   rtol=1e-5)
+        assert V[r, k] == pytest.approx(V0[r, k] - lr * np.sign(-g), rel=1e-5)
+        assert opt.mV[r, 1] == pytest.approx(g * g, rel=1e-5)
+
+
 def _expected_negative_gradient(logq, draws=400, negatives=1000, seed=3):
     """Mean over repeated units of d loss / d x_j per catalogue item, for one
     positive and a popularity sampler (alpha = 1) on a 10-item catalogue."""
