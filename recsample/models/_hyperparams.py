@@ -70,7 +70,12 @@ L2 weight decay of the item bias (None: ``regularization``)."""),
     "sampler": ("str or Sampler", """
 A name in ``recsample.samplers.SAMPLERS`` ("uniform", "popularity",
 "dns", "nbpo", "warp", "aobpr", "srns", "importance", "kos") or an instance."""),
-    "use_bias": ("bool", """Learn an item bias (folded into the factors as an extra column)."""),
+    "use_bias": ("bool", """
+Learn an item bias (folded into the factors as an extra column). An item no
+training positive holds gets, after every epoch, at most the lowest bias of
+the items that have one: nothing in the data speaks for it, and a sampler
+that never draws it (popularity-drawn negatives: count 0) would otherwise
+leave it at its initial 0, above the biases training pushed down."""),
     "similarity": ('{"dot", "cosine"}', """
 Score x_ui = U_u . V_i, or the cosine of the two rows, plus the item
 bias b_i when ``use_bias`` (cos(U_u, V_i) + b_i: a popularity term the

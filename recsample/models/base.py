@@ -270,6 +270,10 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
         # samplers draw from (the sampler state itself is not always saved)
         self.item_counts_ = np.bincount(matrix.indices, minlength=n_items).astype(np.int64)
         self.weighted_ = weights is not None
+        unheld = held = None
+        if self.use_bias and 0 < np.count_nonzero(self.item_counts_ == 0) < n_items:
+            unheld = np.flatnonzero(self.item_counts_ == 0)
+            held = np.flatnonzero(self.item_counts_)
         self.history_ = []
         self.n_users_skipped_ = 0
         # only a fit with valid= sets them: a later fit without must not keep
@@ -280,6 +284,7 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
             p=p, matrix=matrix, weights=weights, packed=packed, vmat=vmat, metric=metric,
             cutoff=cutoff, sampler=sampler, loss=loss, batch=batch, grouped=grouped,
             rng=rng, U=U, V=V, state=state, pos=positives_of(matrix), order=order,
+            unheld=unheld, held=held,
             block_size=block_size, n_blocks=n_blocks, per_refresh=per_refresh,
             opt=make_optim(self.optimizer, U, V), worker_states=workers.__getitem__,
             label=(f"the training loop for {type(self).__name__} with sampler "
@@ -346,6 +351,11 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
                 f"training diverged in epoch {epoch}: factors became non-finite with "
                 f"learning_rate={p['learning_rate']:g} (this epoch {lr:.4g}); lower "
                 "learning_rate or raise regularization")
+        if run.unheld is not None:
+            # see use_bias: an item without training positives ranks by no
+            # bias above the lowest of those with some
+            k = p["factors"]
+            V[run.unheld, k] = np.minimum(V[run.unheld, k], V[run.held, k].min())
         return lr
 
     def _epoch_record(self, run, epoch, lr, seconds):

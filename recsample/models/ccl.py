@@ -11,6 +11,7 @@ class CCL(GroupModel):
     max(0, 1 - x_ui) + (w / N) sum_j max(0, x_uj - m)."""
 
     loss = "ccl"
+    trainer_defaults = dict(GroupModel.trainer_defaults, epochs=80)
 
     # signature repeated on purpose (sklearn style): get_params and help() read it
     def __init__(self, *, factors=64, epochs=80, learning_rate=0.1,

@@ -53,8 +53,12 @@ def configurations() -> dict:
     return {
         "bpr-uniform": (rs.BPR, dict(bpr)),
         "bpr-dns32": (rs.BPR, dict(bpr, sampler=DNS(candidates=32))),
+        # rs.Softmax() as a user gets it: every setting at the library default
+        "softmax-defaults": (rs.Softmax, dict(factors=64)),
+        # the softmax's defaults before the item bias became one
         "softmax": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
-                                     optimizer="adagrad", learning_rate=0.1, temperature=0.1)),
+                                     optimizer="adagrad", learning_rate=0.1, temperature=0.1,
+                                     use_bias=False)),
         # its validation recall was still rising at 100 epochs: the cap lets
         # early stopping, not the cap, end the selection
         "softmax-bias": (rs.Softmax, dict(factors=64, epochs=300, negatives=256, group_size=8,

@@ -139,3 +139,13 @@ def test_a_sampler_without_recommendations_trains_at_the_trainers_defaults(name)
         for key in AUTO_PARAMS:
             assert p[key] == trainer.trainer_defaults[key]
             assert model.param_sources()[key] == f"{trainer.__name__} default"
+
+
+@pytest.mark.parametrize("cls", [rs.BPR, rs.BPO, rs.NBPO, rs.Softmax, rs.CCL])
+def test_none_stands_for_the_class_default_where_the_class_has_one(cls):
+    """A trainer whose signature gives a number for a setting that also takes
+    None (the group losses' epochs) must fill None with that same number."""
+    for name in AUTO_PARAMS:
+        default = cls()._defaults[name]
+        if default is not None:
+            assert cls(**{name: None}).effective_params()[name] == default, name
