@@ -6,9 +6,10 @@ line per finished step instead.
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 
-__all__ = ["is_live", "Progress"]
+__all__ = ["is_live", "Progress", "tqdm_class"]
 
 
 def is_live(stream=None) -> bool:
@@ -21,6 +22,17 @@ def is_live(stream=None) -> bool:
     except (AttributeError, ValueError):   # no isatty, or a closed stream
         return False
     return "ipykernel" in sys.modules and type(stream).__module__.startswith("ipykernel")
+
+
+def tqdm_class():
+    """tqdm.auto's bar (a widget in a notebook) when ipywidgets is installed,
+    else tqdm's text bar: tqdm.auto falls back to that one too, but warns
+    (``TqdmWarning: IProgress not found``) in every notebook that shows one."""
+    if importlib.util.find_spec("ipywidgets") is None:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
 
 
 class Progress:
@@ -38,8 +50,7 @@ class Progress:
         self.live = is_live(self.stream) if live is None else bool(live)
         self._bar = None
         if self.enabled and self.live:
-            from tqdm.auto import tqdm
-            self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit,
+            self._bar = tqdm_class()(total=total, initial=initial, desc=desc, unit=unit,
                              file=self.stream)
 
     def step(self, message="", postfix=None):

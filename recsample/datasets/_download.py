@@ -46,7 +46,8 @@ def verify_zip(path) -> None:
 
 def _fetch(url: str, out, desc: str, progress: bool) -> None:
     """Stream ``url`` into the open binary file ``out`` with a tqdm bar (tests patch this)."""
-    from tqdm.auto import tqdm
+    from .._progress import tqdm_class
+    tqdm = tqdm_class()
 
     with urllib.request.urlopen(url, timeout=60) as resp:
         total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None

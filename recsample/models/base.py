@@ -421,5 +421,5 @@ def _show_progress(bar, record, valid_metric):
 def _progress(total, desc, enabled):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit="epoch", leave=False)
+    from .._progress import tqdm_class
+    return tqdm_class()(total=total, desc=desc, unit="epoch", leave=False)

@@ -252,8 +252,8 @@ def run_tasks(fn, tasks, n_jobs=2, progress=True, desc="runs") -> list:
     results = []
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(tasks), desc=desc, unit="run")
+        from .._progress import tqdm_class
+        bar = tqdm_class()(total=len(tasks), desc=desc, unit="run")
     try:
         if n_jobs == 1 or len(tasks) == 1:
             for t in tasks:

@@ -28,6 +28,25 @@ def test_notebook_runs_without_errors(name, tmp_path, monkeypatch):
     assert not any(tmp_path.iterdir()), "the quick run should not write files"
 
 
+def test_a_progress_bar_in_a_notebook_warns_of_nothing(tmp_path):
+    """In a kernel without ipywidgets, tqdm.auto falls back to its text bar
+    and warns (TqdmWarning: IProgress not found) in every notebook that shows
+    a bar; recsample picks the text bar itself there."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import recsample as rs\n"
+        "train = rs.datasets.synthetic(200, 100, 2000, seed=0)\n"
+        "rs.BPR(epochs=2, factors=8, n_threads=1).fit(train)\n"
+        "rs.Softmax(epochs=2, factors=8, n_threads=1).fit(train)")])
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = nb.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    shown = text + "".join(str(o.get("data", "")) for o in outputs)
+    assert "epoch" in shown, outputs   # a bar was shown
+    assert "Warning" not in text, text
+
+
 def test_committed_notebooks_carry_no_outputs():
     paths = sorted(EXAMPLES.glob("*.ipynb"))
     # every notebook the docs show is checked, not a list kept by hand
