@@ -56,8 +56,8 @@ def configurations() -> dict:
         # rs.Softmax() as a user gets it: every setting at the library default
         "softmax-defaults": (rs.Softmax, dict(factors=64)),
         # the defaults with DNS negatives (the string: DNS(candidates=2),
-        # ranked by the cosine plus bias); 120 epochs is what 10 minutes of
-        # training hold at about 5 s an epoch on 2 cores
+        # ranked by the cosine plus bias); 120 epochs, the cap of its
+        # validation run and that run's best epoch (771-854 s a seed on 2 cores)
         "softmax-dns": (rs.Softmax, dict(factors=64, epochs=120, sampler="dns")),
         # the softmax's defaults before the item bias became one
         "softmax": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
