@@ -2,6 +2,8 @@
 dot products of factor rows, indexed in two dimensions (no row views, so no
 reference counts), and the fastmath flags that let LLVM vectorise them.
 """
+import math
+
 import numpy as np
 from numba import njit
 
@@ -32,3 +34,35 @@ def dot2(U, u, V, i, j):
         x += a * V[i, f]
         y += a * V[j, f]
     return x, y
+
+
+@njit(cache=True)
+def inv_row_norm(U, u, k):
+    """1 / |U[u, :k]| for a cosine score of the first k columns, or 1.0 for
+    k = 0 (dot products: no norm is taken)."""
+    if k == 0:
+        return 1.0
+    s = np.float32(0.0)
+    for f in range(k):
+        s += U[u, f] * U[u, f]
+    return 1.0 / math.sqrt(max(np.float64(s), 1e-24))
+
+
+@njit(cache=True, fastmath=_FAST)
+def model_score(U, u, V, j, k, inv_nu):
+    """x_uj as the model ranks by it, in float64: the dot product of the
+    whole rows (k = 0), or the cosine of their first k columns
+    (``inv_nu`` = :func:`inv_row_norm` of U[u]) plus the item bias in column
+    k when V is wider. What a sampler that scores candidates compares, so
+    that it ranks them as the model it trains does."""
+    if k == 0:
+        return np.float64(dot(U, u, V, j))
+    x = np.float32(0.0)
+    n = np.float32(0.0)
+    for f in range(k):
+        x += U[u, f] * V[j, f]
+        n += V[j, f] * V[j, f]
+    s = np.float64(x) * inv_nu / math.sqrt(max(np.float64(n), 1e-24))
+    if V.shape[1] > k:
+        s += np.float64(V[j, k])
+    return s

@@ -4,7 +4,7 @@ from Python (for ``Sampler.sample``, inspection and tests).
 The sampler contract itself (the compiled hooks, their defaults and
 :func:`implements`) is in :mod:`recsample.core.hooks`; the training positives
 and the uniform draws over them in :mod:`recsample.core.positives`; dot
-products in :mod:`recsample.core.linalg`; input checks in
+products and the model's score in :mod:`recsample.core.linalg`; input checks in
 :mod:`recsample.core.validation`; the pair losses' maths (``sigmoid``,
 ``BPR_LOSS``, ...) in :mod:`recsample.losses.pair`. Every name a sampler
 file needs is importable from here as well, as it always was::
@@ -21,7 +21,7 @@ from ..core.hooks import (choose_positive, draw, end_batch, implements, is_blind
                           pair_loss, pair_step, pair_weight, peek, prefetch, refresh,
                           state_dispatch, state_kernel)
 from ..core.linalg import _FAST  # noqa: F401 (re-exported for older sampler files)
-from ..core.linalg import dot, dot2
+from ..core.linalg import dot, dot2, inv_row_norm, model_score
 from ..core.positives import (BITMAP_MIN_BUDGET, Positives, bit_is_set, draw_non_positive,
                               in_sorted_row, is_positive, nth_negative, position_in_row,
                               positives_arrays, positives_of, uniform_negative)
@@ -39,8 +39,8 @@ __all__ = [
     "Positives", "BITMAP_MIN_BUDGET", "positives_of", "in_sorted_row", "position_in_row",
     "positives_arrays", "bit_is_set", "is_positive", "nth_negative", "draw_non_positive",
     "uniform_negative",
-    # dot products (recsample.core.linalg), input checks (recsample.core.validation)
-    "dot", "dot2", "as_csr", "check_users",
+    # scores of factor rows (recsample.core.linalg), input checks (recsample.core.validation)
+    "dot", "dot2", "model_score", "inv_row_norm", "as_csr", "check_users",
     # the pair losses' maths (recsample.losses.pair)
     "BPR_LOSS", "BPO_LOSS", "LOSSES", "sigmoid", "log_sigmoid", "loss_gradients", "loss_value",
 ]

@@ -39,7 +39,7 @@ from numba import njit, types
 from .._intrinsics import frame_array
 from .._rng import frame_word, next_float, next_int
 from ..core.hooks import draw, implements
-from ..core.linalg import _FAST, dot
+from ..core.linalg import _FAST, dot, inv_row_norm, model_score
 from ..core.positives import is_positive, nth_negative
 from ..losses.pair import log_sigmoid
 from ..search_space import IntRange
@@ -113,17 +113,6 @@ def _cos4(U, u, V, b, c, d, e, k, inv_nu):
     return (s0, s1, s2, s3)
 
 
-@njit(cache=True, inline="always")
-def _inv_norm(U, u, k):
-    """1 / |U[u, :k]| (0 < k), or 1.0 for k = 0 (dot products)."""
-    if k == 0:
-        return 1.0
-    s = np.float32(0.0)
-    for f in range(k):
-        s += U[u, f] * U[u, f]
-    return 1.0 / math.sqrt(max(np.float64(s), 1e-24))
-
-
 @njit(cache=True, fastmath=_FAST, inline="always")
 def _scores4(U, u, V, b, c, d, e, k, inv_nu):
     """Four candidates' scores as float64: dot products (k = 0) or cosines."""
@@ -145,7 +134,7 @@ def dns_negative(candidates, inv_temperature, pos, u, U, V, rng):
     it is drawn), and no memory is shared with another thread. They are
     scored four per pass over U[u]. The stream is worked on through a copy in
     this frame, which LLVM keeps in a register. Scores are dot products; a
-    cosine model's draws are :func:`_dns_cosine`'s (DNSCosineState, a state
+    cosine model's draws are :func:`dns_cosine_negative`'s (DNSCosineState, a state
     type of its own: a choice between the two inside the draws, even in the
     hook, made DNS(16) with BPR 3-8% slower, movielens-small, one thread).
     """
@@ -225,7 +214,7 @@ def scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine=0):
     picked = _chunk_slots()
     local = frame_word()
     local[0] = rng[0]
-    inv_nu = _inv_norm(U, u, cosine)
+    inv_nu = inv_row_norm(U, u, cosine)
     for first in range(0, candidates, CHUNK):
         m = min(CHUNK, candidates - first)
         _fill_chunk(picked, m, pos, u, start, deg, local)
@@ -251,7 +240,7 @@ _ranked_slots = frame_array(types.int64, MAX_RANKED)
 
 
 @njit(cache=True)
-def _dns_cosine(candidates, inv_temperature, pos, u, U, V, rng, cosine):
+def dns_cosine_negative(candidates, inv_temperature, pos, u, U, V, rng, cosine):
     """dns_negative for a cosine model: the candidates drawn as it draws them
     (the same for a stream), scored by :func:`_cos4` and picked alike (the
     first of equal keys wins; Gumbel noise with a temperature). Candidates
@@ -313,14 +302,6 @@ def hardest_few_negative(candidates, hardest, pos, u, U, V, rng, cosine=0):
     return slots[np.int64(_LOW - (below & _LOW))]
 
 
-@njit(cache=True, fastmath=_FAST)
-def _score(U, u, V, i, cosine):
-    """x_ui as the candidates are scored (see DNSState)."""
-    if cosine == 0:
-        return np.float64(dot(U, u, V, i))
-    return _cos4(U, u, V, i, i, i, i, cosine, _inv_norm(U, u, cosine))[0]
-
-
 @njit(cache=True)
 def softmax_v_negative(state, pos, u, i, U, V, rng, cosine=0):
     """Softmax-v(rho, N): c ~ softmax(Z_c / tau) over N uniform candidates,
@@ -341,7 +322,7 @@ def softmax_v_negative(state, pos, u, i, U, V, rng, cosine=0):
     n = scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine)
     if n < 0:
         return -1
-    x_ui = _score(U, u, V, i, cosine)
+    x_ui = model_score(U, u, V, i, cosine, inv_row_norm(U, u, cosine))
     mean = 0.0
     for c in range(n):
         keys[c] = -log_sigmoid(x_ui - keys[c])
@@ -381,7 +362,7 @@ def _draw_dns_cosine(state, pos, u, i, U, V, rng):
         return softmax_v_negative(state, pos, u, i, U, V, rng, k)
     if state.hardest > 1:
         return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng, k)
-    return _dns_cosine(state.candidates, state.inv_temperature, pos, u, U, V, rng, k)
+    return dns_cosine_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng, k)
 
 
 def _is_int(v):

@@ -24,6 +24,10 @@ ln q(j | u) (exact for the proposal, as :class:`Popularity` gives it), the
 best value available without scoring: the logQ correction of a sampled
 softmax then removes the proposal's bias, and the resampling's own tilt
 towards exp(x / t) is left in, as PRIS and AdaSIR intend.
+
+x is the score of the model being trained: the dot product of the rows, or
+for a cosine model the cosine plus the item bias (so t is then in cosine
+units).
 """
 from collections import namedtuple
 import math
@@ -33,16 +37,19 @@ from numba import njit
 
 from .._rng import next_float
 from ..core.hooks import draw, implements, log_q
-from ..core.linalg import dot
+from ..core.linalg import inv_row_norm, model_score
 from ..core.validation import as_csr
 from .base import Sampler
-from .dns import dns_negative
+from .dns import dns_cosine_negative, dns_negative
 from .popularity import Popularity, popularity_negative
 
-#: the popularity arrays are those of PopularityState (empty for uniform q)
+#: the popularity arrays are those of PopularityState (empty for uniform q);
+#: ``cosine``: 0 to score candidates by the dot product of the whole rows, k > 0
+#: by the cosine of the first k columns plus the item bias
+#: (:meth:`Importance.scoring_state`)
 ImportanceState = namedtuple("ImportanceState", [
     "candidates", "inv_temperature", "popular", "prob", "alias", "weights", "total", "free",
-    "log_weights", "log_free"])
+    "log_weights", "log_free", "cosine"])
 ImportanceState.has_log_q = True  # registers its own log_q below
 
 
@@ -52,6 +59,8 @@ def importance_negative(state, pos, u, U, V, rng):
     x_uc / t - ln w_c."""
     if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
         return -1
+    k = state.cosine
+    inv_nu = inv_row_norm(U, u, k)
     best = -1
     best_key = -np.inf
     for _ in range(state.candidates):
@@ -64,7 +73,7 @@ def importance_negative(state, pos, u, U, V, rng):
         correction = state.log_weights[j]
         g = next_float(rng)
         # Gumbel-max: argmax of logit + Gumbel noise is a softmax draw
-        key = (np.float64(dot(U, u, V, j)) * state.inv_temperature - correction
+        key = (model_score(U, u, V, j, k, inv_nu) * state.inv_temperature - correction
                - math.log(-math.log(g + 1e-300) + 1e-300))
         if key > best_key:
             best_key = key
@@ -78,6 +87,9 @@ def _draw_importance(state, pos, u, i, U, V, rng):
         return importance_negative(state, pos, u, U, V, rng)
     # uniform q: -ln q is the same for every candidate, and the draw is DNS's
     # softmax over uniform candidates, whose chunked scoring is faster
+    if state.cosine > 0:
+        return dns_cosine_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng,
+                                   state.cosine)
     return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
 
 
@@ -121,6 +133,12 @@ class Importance(Sampler):
         self.alpha = alpha
         self.temperature = temperature
 
+    def scoring_state(self, state, cosine, n_factors):
+        """Candidates weighed by the trainer's own score: exp(x / t) of a
+        cosine model's cosine plus bias, not of the rows' dot product, whose
+        lengths the cosine ignores."""
+        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         c = self.candidates
         if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
@@ -147,8 +165,8 @@ class Importance(Sampler):
                 pop.fold_in_state(None, m, item_counts)
             return ImportanceState(np.int64(c), np.float64(1.0 / t), True, pop.prob, pop.alias,
                                    pop.weights, np.float64(pop.total), pop.free,
-                                   pop.log_weights, pop.log_free)
+                                   pop.log_weights, pop.log_free, np.int64(0))
         empty = np.zeros(0)
         return ImportanceState(np.int64(c), np.float64(1.0 / t), False, empty,
                                np.zeros(0, dtype=np.int64), empty, np.float64(0.0), empty, empty,
-                               empty)
+                               empty, np.int64(0))

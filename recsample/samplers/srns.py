@@ -37,6 +37,10 @@ whole memory once per epoch instead (an earlier version) left each user with
 movielens-small (NDCG@10 0.165 against 0.211, BPR, 32 factors, 12 epochs).
 Under Hogwild threads two draws for one user may update its memory at once;
 with one thread the draws are reproducible.
+
+x is the score of the model being trained: the dot product of the rows, or
+for a cosine model the cosine plus the item bias, in the draws and in the
+recorded history alike.
 """
 from collections import namedtuple
 import math
@@ -47,7 +51,7 @@ from numba import njit, prange, types
 from .._intrinsics import borrow, frame_array, prefetch_at, prefetch_read, prefetch_row
 from .._rng import next_float, next_int, peek_float_at, stream
 from ..core.hooks import draw, implements, prefetch, refresh
-from ..core.linalg import dot
+from ..core.linalg import inv_row_norm, model_score
 from ..core.positives import (draw_non_positive, position_in_row, positives_arrays, positives_of,
                               uniform_negative)
 from ..core.validation import as_csr
@@ -56,10 +60,12 @@ from .base import Sampler
 
 #: items (users x S1, int32; -1 for a user with no negative), their score
 #: records (users x S1 x T, float32) and record counts (users x S1, uint8, at
-#: most T), the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
+#: most T), the positives' records (nnz x T, in CSR order), epochs done (a 1-array);
+#: ``cosine``: 0 to score by the dot product of the whole rows, k > 0 by the
+#: cosine of the first k columns plus the item bias (:meth:`SRNS.scoring_state`)
 SRNSState = namedtuple("SRNSState", ["items", "records", "counts", "pos_records",
                                      "epochs_done", "subset", "fresh", "alpha", "warmup",
-                                     "inv_temperature"])
+                                     "inv_temperature", "cosine"])
 SRNSState.refreshes = True  # read by the generic refresh: this state brings its own
 
 _TAG = 0x53524E53  # keeps SRNS's memory streams apart from the training streams
@@ -137,14 +143,16 @@ def srns_negative(state, pos, u, i, U, V, rng):
     p = position_in_row(indices, start, end, i) if a > 0.0 else -1
     if p >= 0:
         prefetch_read(pos_records, p)
-    x_ui = np.float64(dot(U, u, V, i))
+    kc = state.cosine
+    inv_nu = inv_row_norm(U, u, kc)
+    x_ui = model_score(U, u, V, i, kc, inv_nu)
     best = -1
     best_key = -np.inf
     weakest = -1
     weakest_score = np.inf
     for s in range(state.subset):
         k = slots[s]
-        x = np.float64(dot(U, u, V, items[u, k]))
+        x = model_score(U, u, V, items[u, k], kc, inv_nu)
         if x < weakest_score:
             weakest_score = x
             weakest = k
@@ -158,7 +166,7 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # slot and take it with probability softmax over the two of x / temperature
     for _ in range(state.fresh):
         j = draw_non_positive(indices, bits, words, n_items, u, start, end - start, rng)
-        x = np.float64(dot(U, u, V, j))
+        x = model_score(U, u, V, j, kc, inv_nu)
         if next_float(rng) < sigmoid((x - weakest_score) * state.inv_temperature, 0.0):
             items[u, weakest] = j
             counts[u, weakest] = 0
@@ -200,13 +208,15 @@ def end_epoch(state, pos, U, V):
     T = records.shape[2]
     done = state.epochs_done[0]
     ring = done % T
+    kc = state.cosine
     for u in prange(items.shape[0]):
+        inv_nu = inv_row_norm(U, u, kc)
         for p in range(pos.indptr[u], pos.indptr[u + 1]):
-            pos_records[p, ring] = dot(U, u, V, pos.indices[p])
+            pos_records[p, ring] = model_score(U, u, V, pos.indices[p], kc, inv_nu)
         if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
             continue
         for k in range(S1):
-            records[u, k, ring] = dot(U, u, V, items[u, k])
+            records[u, k, ring] = model_score(U, u, V, items[u, k], kc, inv_nu)
             counts[u, k] = min(counts[u, k] + 1, T)
     state.epochs_done[0] = done + 1
 
@@ -273,6 +283,12 @@ class SRNS(Sampler):
         self.history = history
         self.temperature = temperature
 
+    def scoring_state(self, state, cosine, n_factors):
+        """Hardness, its spread and the memory's resampling read the
+        trainer's own score (a cosine model's cosine plus bias, not the rows'
+        dot product, whose lengths the cosine ignores)."""
+        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         def integer(name, low):
             v = getattr(self, name)
@@ -306,4 +322,4 @@ class SRNS(Sampler):
                          np.zeros((m.shape[0], S1), dtype=np.uint8),
                          np.zeros((m.nnz, T), dtype=np.float32), np.zeros(1, dtype=np.int64),
                          np.int64(subset), np.int64(S2), np.float64(alpha), np.float64(warmup),
-                         np.float64(1.0 / t))
+                         np.float64(1.0 / t), np.int64(0))

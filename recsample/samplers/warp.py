@@ -20,6 +20,12 @@ with weight 0: the pair moves nothing but the trainer's weight decay, as
 LightFM skips such a positive. The weight multiplies the trainer's own pair
 objective (BPR's ln sigma(x_ui - x_uj), BPO's point-wise terms), not the
 paper's hinge.
+
+x is the score of the model being trained: the dot product of the rows, or
+for a cosine model (``similarity="cosine"``, the group losses' default) the
+cosine plus the item bias, so that ``margin`` is then in cosine units. The
+group losses draw with WARP but do not use its weight (a weight belongs to a
+pair; see :mod:`recsample.losses.base`).
 """
 from collections import namedtuple
 
@@ -30,15 +36,18 @@ from numba import njit
 from .._intrinsics import borrow
 from .._rng import stream
 from ..core.hooks import draw, implements, pair_weight, state_kernel
-from ..core.linalg import dot
+from ..core.linalg import inv_row_norm, model_score
 from ..core.positives import draw_non_positive, positives_arrays, positives_of
 from ..core.validation import as_csr, check_users
 from .base import Sampler, _factors_for
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
 #: each training thread, every STRIDE-th entry (one cache line per thread);
-#: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``
-WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights"])
+#: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``;
+#: ``cosine``: 0 to compare dot products of the whole rows, k > 0 for a model
+#: whose score is the cosine of the first k columns plus the item bias
+#: (:meth:`WARP.scoring_state`)
+WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights", "cosine"])
 WARPState.weighs = True  # read by the generic pair_weight: this state brings its own
 
 STRIDE = 8
@@ -73,12 +82,14 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
     weights[slot] = 0.0
     if n_neg <= 0:
         return -1
-    threshold = np.float64(dot(U, u, V, i)) - state.margin
+    k = state.cosine
+    inv_nu = inv_row_norm(U, u, k)
+    threshold = model_score(U, u, V, i, k, inv_nu) - state.margin
     j = -1
     found = 0
     for d in range(1, max_draws + 1):
         j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
-        if np.float64(dot(U, u, V, j)) > threshold:
+        if model_score(U, u, V, j, k, inv_nu) > threshold:
             found = d
             break
     if found:
@@ -135,12 +146,20 @@ class WARP(Sampler):
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         return WARPState(*self._warp_fields(train))
 
+    def scoring_state(self, state, cosine, n_factors):
+        """Scores compared as the trainer scores: with a cosine model the
+        margin is in cosine units (plus the item bias), and the dot product of
+        the rows, which the cosine ignores the length of, would find violators
+        among long rows rather than among items ranked high."""
+        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+
     def worker_state(self, state, worker):
         """``state`` with thread ``worker``'s own line of ``weights``."""
         return state._replace(weights=state.weights[worker * STRIDE:(worker + 1) * STRIDE])
 
     def _warp_fields(self, train):
-        """(margin, max_draws, harmonic numbers, per-thread weights), checked."""
+        """(margin, max_draws, harmonic numbers, per-thread weights, cosine =
+        0: dot products), checked."""
         m = self.max_draws
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
             raise ValueError(f"max_draws must be an integer >= 1, got {m!r}")
@@ -151,7 +170,7 @@ class WARP(Sampler):
         harmonic = np.zeros(n_items + 1)
         harmonic[1:] = np.cumsum(1.0 / np.arange(1, n_items + 1))
         weights = np.zeros(numba.config.NUMBA_NUM_THREADS * STRIDE)
-        return np.float64(g), np.int64(m), harmonic, weights
+        return np.float64(g), np.int64(m), harmonic, weights, np.int64(0)
 
     def sample_weighted(self, train, users, positives, seed=0, model=None):
         """(items, weights): the draws of :meth:`sample` with the weight the

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 import recsample as rs
-from recsample.samplers import DNS
+from recsample.samplers import DNS, SRNS, WARP, Importance
 from helpers import Factors
 
 # goodness of fit at this level fails by chance once in 10,000 runs; the seeds
@@ -171,8 +171,15 @@ def test_softmax_v_with_more_candidates_than_the_frame_holds_draws_hard_non_posi
     (rs.Softmax, {"use_bias": True}, DNS(candidates=8)),
     (rs.Softmax, {}, DNS(candidates=8, hardest=2)),
     (rs.CCL, {}, DNS(candidates=8, temperature=0.05)),
-    (rs.Softmax, {"use_bias": True}, DNS(candidates=8, rho=1.0))])
-def test_dns_ranks_by_the_cosine_models_own_score_in_training(model_class, kwargs, sampler):
+    (rs.Softmax, {"use_bias": True}, DNS(candidates=8, rho=1.0)),
+    (rs.Softmax, {}, WARP(margin=0.1)),
+    (rs.CCL, {}, WARP(margin=0.1)),
+    (rs.Softmax, {}, Importance(candidates=8, temperature=0.1)),
+    (rs.CCL, {}, Importance(candidates=8, proposal="popularity", temperature=0.1)),
+    (rs.Softmax, {}, SRNS(memory=16, subset=4, fresh=2)),
+    (rs.CCL, {}, SRNS(memory=16, subset=4, fresh=2, temperature=0.1))])
+def test_scoring_samplers_rank_by_the_cosine_models_own_score_in_training(model_class, kwargs,
+                                                                          sampler):
     # a cosine model's score ignores its rows' lengths; the training draws
     # (on the raw rows, state from scoring_state) must pick what the model
     # ranks high, which is what sample() picks from the exported rows, whose
