@@ -124,6 +124,12 @@ class Importance(Sampler):
     # AOBPR (at lr 0.05, reg 0.01 it fell 14-33% below uniform on two sets)
     recommended = {"bpr": {"learning_rate": 0.03, "regularization": 0.03, "epochs": 35},
                    "bpo": {"learning_rate": 0.03, "regularization": 0.1, "epochs": 60}}
+    # a group loss draws its N negatives through this: for CCL, 4 candidates
+    # at temperature 0.1 (cosine units) had the best worst share over
+    # movielens-small and nbpo-amazon's validation parts of (16, 1.0),
+    # (4, 1.0) and (4, 0.1); the softmax keeps (16, 1.0)
+    # (benchmarks/results/group_samplers_cosine_grid_2026-12-04.csv, docs/defaults.md)
+    loss_arguments = {"ccl": {"candidates": 4, "temperature": 0.1}}
     needs_model = True
 
     def __init__(self, candidates: int = 16, proposal: str = "uniform", alpha: float = 0.75,

@@ -44,8 +44,8 @@ from ..search_space import IntRange
 from .base import _factors_for, choose_users
 from .warp import WARP, _draw_warp, _pair_weight_warp
 
-KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "harmonic", "weights",
-                                   "cosine"])
+KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "cosine", "harmonic",
+                                   "weights"])
 KOSState.chooses = True  # read by the generic choose_positive: this state brings its own
 KOSState.weighs = True   # and the generic pair_weight
 

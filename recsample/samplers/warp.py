@@ -36,7 +36,7 @@ from numba import njit
 from .._intrinsics import borrow
 from .._rng import stream
 from ..core.hooks import draw, implements, pair_weight, state_kernel
-from ..core.linalg import inv_row_norm, model_score
+from ..core.linalg import dot, inv_row_norm, model_score
 from ..core.positives import draw_non_positive, positives_arrays, positives_of
 from ..core.validation import as_csr, check_users
 from .base import Sampler, _factors_for
@@ -46,11 +46,29 @@ from .base import Sampler, _factors_for
 #: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``;
 #: ``cosine``: 0 to compare dot products of the whole rows, k > 0 for a model
 #: whose score is the cosine of the first k columns plus the item bias
-#: (:meth:`WARP.scoring_state`)
-WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights", "cosine"])
+#: (:meth:`WARP.scoring_state`). It stands before the arrays: placed after
+#: them, BPR + WARP trained 1.5x slower (movielens-small, one thread; the
+#: same draws)
+WARPState = namedtuple("WARPState", ["margin", "max_draws", "cosine", "harmonic", "weights"])
 WARPState.weighs = True  # read by the generic pair_weight: this state brings its own
 
 STRIDE = 8
+
+
+@njit(cache=True)
+def _first_violator_cosine(k, margin, max_draws, indices, bits, words, n_items, u, i, start, deg,
+                           U, V, rng):
+    """warp_negative's search for a cosine model: (the last draw, the draw
+    that violated or 0), scores by model_score; the dot product's loop in
+    warp_negative stays as it was."""
+    inv_nu = inv_row_norm(U, u, k)
+    threshold = model_score(U, u, V, i, k, inv_nu) - margin
+    j = -1
+    for d in range(1, max_draws + 1):
+        j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
+        if model_score(U, u, V, j, k, inv_nu) > threshold:
+            return j, d
+    return j, 0
 
 
 @njit(cache=True)
@@ -82,16 +100,18 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
     weights[slot] = 0.0
     if n_neg <= 0:
         return -1
-    k = state.cosine
-    inv_nu = inv_row_norm(U, u, k)
-    threshold = model_score(U, u, V, i, k, inv_nu) - state.margin
-    j = -1
-    found = 0
-    for d in range(1, max_draws + 1):
-        j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
-        if model_score(U, u, V, j, k, inv_nu) > threshold:
-            found = d
-            break
+    if state.cosine > 0:
+        j, found = _first_violator_cosine(state.cosine, state.margin, max_draws, indices, bits,
+                                          words, n_items, u, i, start, deg, U, V, rng)
+    else:
+        threshold = np.float64(dot(U, u, V, i)) - state.margin
+        j = -1
+        found = 0
+        for d in range(1, max_draws + 1):
+            j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
+            if np.float64(dot(U, u, V, j)) > threshold:
+                found = d
+                break
     if found:
         weights[slot] = harmonic[max(1, n_neg // found)]
     return j
@@ -136,6 +156,11 @@ class WARP(Sampler):
     # diverged on movielens-small
     recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 30},
                    "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}
+    # with a cosine model the margin is in cosine units: for CCL (whose own
+    # margin is 0.9) 0.1 had the best worst share over movielens-small and
+    # nbpo-amazon's validation parts of 1.0, 0.3 and 0.1; the softmax keeps 1.0
+    # (benchmarks/results/group_samplers_cosine_grid_2026-12-04.csv, docs/defaults.md)
+    loss_arguments = {"ccl": {"margin": 0.1}}
     needs_model = True
     needs_positive = True
 
@@ -170,7 +195,7 @@ class WARP(Sampler):
         harmonic = np.zeros(n_items + 1)
         harmonic[1:] = np.cumsum(1.0 / np.arange(1, n_items + 1))
         weights = np.zeros(numba.config.NUMBA_NUM_THREADS * STRIDE)
-        return np.float64(g), np.int64(m), harmonic, weights, np.int64(0)
+        return np.float64(g), np.int64(m), np.int64(0), harmonic, weights
 
     def sample_weighted(self, train, users, positives, seed=0, model=None):
         """(items, weights): the draws of :meth:`sample` with the weight the

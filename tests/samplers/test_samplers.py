@@ -290,11 +290,12 @@ def _loss_cases():
     """(sampler name, loss, arguments) of every loss_arguments entry."""
     cases = [(name, loss, args) for name, cls in rs.samplers.SAMPLERS.items()
              for loss, args in cls.loss_arguments.items()]
-    # the group losses' entries this test guards (DNS, SRNS, AOBPR): an empty
-    # table would make it pass without checking anything
+    # the group losses' entries this test guards (DNS, SRNS, AOBPR, WARP,
+    # Importance): an empty table would make it pass without checking anything
     assert {(n, loss) for n, loss, _ in cases} >= {("dns", "ccl"), ("dns", "softmax"),
                                                    ("srns", "ccl"), ("srns", "softmax"),
-                                                   ("aobpr", "ccl")}
+                                                   ("aobpr", "ccl"), ("warp", "ccl"),
+                                                   ("importance", "ccl")}
     return cases
 
 
