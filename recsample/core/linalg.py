@@ -36,7 +36,7 @@ def dot2(U, u, V, i, j):
     return x, y
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def inv_row_norm(U, u, k):
     """1 / |U[u, :k]| for a cosine score of the first k columns, or 1.0 for
     k = 0 (dot products: no norm is taken)."""
@@ -49,14 +49,9 @@ def inv_row_norm(U, u, k):
 
 
 @njit(cache=True, fastmath=_FAST)
-def model_score(U, u, V, j, k, inv_nu):
-    """x_uj as the model ranks by it, in float64: the dot product of the
-    whole rows (k = 0), or the cosine of their first k columns
-    (``inv_nu`` = :func:`inv_row_norm` of U[u]) plus the item bias in column
-    k when V is wider. What a sampler that scores candidates compares, so
-    that it ranks them as the model it trains does."""
-    if k == 0:
-        return np.float64(dot(U, u, V, j))
+def cosine_score(U, u, V, j, k, inv_nu):
+    """The cosine of U[u, :k] and V[j, :k] (``inv_nu`` = 1 / |U[u, :k]|),
+    plus V[j, k] when V is wider (the item bias), in float64."""
     x = np.float32(0.0)
     n = np.float32(0.0)
     for f in range(k):
@@ -66,3 +61,20 @@ def model_score(U, u, V, j, k, inv_nu):
     if V.shape[1] > k:
         s += np.float64(V[j, k])
     return s
+
+
+@njit(cache=True, inline="always")
+def model_score(U, u, V, j, k, inv_nu):
+    """x_uj as the model ranks by it, in float64: the dot product of the
+    whole rows (k = 0), or the cosine of their first k columns
+    (``inv_nu`` = :func:`inv_row_norm` of U[u]) plus the item bias in column
+    k when V is wider (:func:`cosine_score`). What a sampler that scores
+    candidates compares, so that it ranks them as the model it trains does.
+    Inlined into its caller, the two sums in functions of their own (which
+    keep their fastmath flags). A draw whose dot-product speed matters may
+    branch on k itself and call :func:`dot` or :func:`cosine_score`: SRNS's
+    draws scored through this function trained BPR 5-15% slower than with
+    the branch written out (movielens-small, one thread)."""
+    if k == 0:
+        return np.float64(dot(U, u, V, j))
+    return cosine_score(U, u, V, j, k, inv_nu)

@@ -21,7 +21,7 @@ from ..core.hooks import (choose_positive, draw, end_batch, implements, is_blind
                           pair_loss, pair_step, pair_weight, peek, prefetch, refresh,
                           state_dispatch, state_kernel)
 from ..core.linalg import _FAST  # noqa: F401 (re-exported for older sampler files)
-from ..core.linalg import dot, dot2, inv_row_norm, model_score
+from ..core.linalg import cosine_score, dot, dot2, inv_row_norm, model_score
 from ..core.positives import (BITMAP_MIN_BUDGET, Positives, bit_is_set, draw_non_positive,
                               in_sorted_row, is_positive, nth_negative, position_in_row,
                               positives_arrays, positives_of, uniform_negative)
@@ -40,7 +40,7 @@ __all__ = [
     "positives_arrays", "bit_is_set", "is_positive", "nth_negative", "draw_non_positive",
     "uniform_negative",
     # scores of factor rows (recsample.core.linalg), input checks (recsample.core.validation)
-    "dot", "dot2", "model_score", "inv_row_norm", "as_csr", "check_users",
+    "dot", "dot2", "model_score", "cosine_score", "inv_row_norm", "as_csr", "check_users",
     # the pair losses' maths (recsample.losses.pair)
     "BPR_LOSS", "BPO_LOSS", "LOSSES", "sigmoid", "log_sigmoid", "loss_gradients", "loss_value",
 ]
@@ -167,8 +167,10 @@ class Sampler(Params):
         the rows' first ``n_factors`` columns, plus the item bias after them)
         or the dot product of the whole rows. A sampler that ranks candidates
         by the model's score returns a state that scores them the same way
-        (DNS); the default returns ``state``: the draws ignore the score or
-        rank by the dot product."""
+        (DNS, WARP, SRNS and Importance record ``n_factors`` in it when
+        ``cosine`` is true and score with
+        :func:`recsample.core.linalg.model_score`); the default returns
+        ``state``: the draws ignore the score or rank by the dot product."""
         return state
 
     def refresh_interval(self, state) -> int:

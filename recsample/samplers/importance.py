@@ -43,24 +43,27 @@ from .base import Sampler
 from .dns import dns_cosine_negative, dns_negative
 from .popularity import Popularity, popularity_negative
 
-#: the popularity arrays are those of PopularityState (empty for uniform q);
-#: ``cosine``: 0 to score candidates by the dot product of the whole rows, k > 0
-#: by the cosine of the first k columns plus the item bias
-#: (:meth:`Importance.scoring_state`)
+#: the popularity arrays are those of PopularityState (empty for uniform q)
 ImportanceState = namedtuple("ImportanceState", [
     "candidates", "inv_temperature", "popular", "prob", "alias", "weights", "total", "free",
-    "log_weights", "log_free", "cosine"])
+    "log_weights", "log_free"])
 ImportanceState.has_log_q = True  # registers its own log_q below
+#: ImportanceState for a model with similarity="cosine"
+#: (:meth:`Importance.scoring_state`): candidates scored by the cosine of the
+#: first ``cosine`` = k columns plus the item bias; a type of its own, so
+#: that the dot product's draws compile as they did
+ImportanceCosineState = namedtuple("ImportanceCosineState",
+                                   ImportanceState._fields + ("cosine",))
+ImportanceCosineState.has_log_q = True
 
 
 @njit(cache=True)
-def importance_negative(state, pos, u, U, V, rng):
+def importance_negative(state, pos, u, U, V, rng, cosine=0):
     """The popularity-proposal draw: C alias-table draws, Gumbel-max over
     x_uc / t - ln w_c."""
     if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
         return -1
-    k = state.cosine
-    inv_nu = inv_row_norm(U, u, k)
+    inv_nu = inv_row_norm(U, u, cosine)   # cosine = 0 (omitted): dot products
     best = -1
     best_key = -np.inf
     for _ in range(state.candidates):
@@ -73,7 +76,7 @@ def importance_negative(state, pos, u, U, V, rng):
         correction = state.log_weights[j]
         g = next_float(rng)
         # Gumbel-max: argmax of logit + Gumbel noise is a softmax draw
-        key = (model_score(U, u, V, j, k, inv_nu) * state.inv_temperature - correction
+        key = (model_score(U, u, V, j, cosine, inv_nu) * state.inv_temperature - correction
                - math.log(-math.log(g + 1e-300) + 1e-300))
         if key > best_key:
             best_key = key
@@ -87,9 +90,6 @@ def _draw_importance(state, pos, u, i, U, V, rng):
         return importance_negative(state, pos, u, U, V, rng)
     # uniform q: -ln q is the same for every candidate, and the draw is DNS's
     # softmax over uniform candidates, whose chunked scoring is faster
-    if state.cosine > 0:
-        return dns_cosine_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng,
-                                   state.cosine)
     return dns_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng)
 
 
@@ -99,6 +99,17 @@ def _log_q_importance(state, pos, u, j):
         return state.log_weights[j] - state.log_free[u]   # as Popularity's log_q
     free = pos.n_items - (pos.indptr[u + 1] - pos.indptr[u])
     return -math.log(max(free, 1))
+
+
+@implements(draw, ImportanceCosineState)
+def _draw_importance_cosine(state, pos, u, i, U, V, rng):
+    if state.popular:
+        return importance_negative(state, pos, u, U, V, rng, state.cosine)
+    return dns_cosine_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng,
+                               state.cosine)
+
+
+implements(log_q, ImportanceCosineState)(_log_q_importance)
 
 
 class Importance(Sampler):
@@ -143,7 +154,7 @@ class Importance(Sampler):
         """Candidates weighed by the trainer's own score: exp(x / t) of a
         cosine model's cosine plus bias, not of the rows' dot product, whose
         lengths the cosine ignores."""
-        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+        return ImportanceCosineState(*state, np.int64(n_factors)) if cosine else state
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         c = self.candidates
@@ -171,8 +182,8 @@ class Importance(Sampler):
                 pop.fold_in_state(None, m, item_counts)
             return ImportanceState(np.int64(c), np.float64(1.0 / t), True, pop.prob, pop.alias,
                                    pop.weights, np.float64(pop.total), pop.free,
-                                   pop.log_weights, pop.log_free, np.int64(0))
+                                   pop.log_weights, pop.log_free)
         empty = np.zeros(0)
         return ImportanceState(np.int64(c), np.float64(1.0 / t), False, empty,
                                np.zeros(0, dtype=np.int64), empty, np.float64(0.0), empty, empty,
-                               empty, np.int64(0))
+                               empty)

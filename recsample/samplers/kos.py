@@ -44,8 +44,7 @@ from ..search_space import IntRange
 from .base import _factors_for, choose_users
 from .warp import WARP, _draw_warp, _pair_weight_warp
 
-KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "cosine", "harmonic",
-                                   "weights"])
+KOSState = namedtuple("KOSState", ["K", "k", "margin", "max_draws", "harmonic", "weights"])
 KOSState.chooses = True  # read by the generic choose_positive: this state brings its own
 KOSState.weighs = True   # and the generic pair_weight
 
@@ -133,6 +132,14 @@ class KOS(WARP):
     chooses_positive = True
     search_space = {"k": IntRange(1, 10)}   # over the default K = 10; see space()
     _renamed = {"K": "n_positives"}
+    # not WARP's: the group losses refuse a sampler that chooses the positive
+    loss_arguments = {}
+
+    def scoring_state(self, state, cosine, n_factors):
+        """``state`` itself: k-OS trains only dot-product models (its choice
+        of positive scores by the dot product), so WARP's cosine scores do not
+        apply."""
+        return state
 
     def __init__(self, n_positives: int = 10, k: int = 5, max_draws: int = 10,
                  margin: float = 1.0):

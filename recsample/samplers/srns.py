@@ -51,7 +51,7 @@ from numba import njit, prange, types
 from .._intrinsics import borrow, frame_array, prefetch_at, prefetch_read, prefetch_row
 from .._rng import next_float, next_int, peek_float_at, stream
 from ..core.hooks import draw, implements, prefetch, refresh
-from ..core.linalg import dot, inv_row_norm, model_score
+from ..core.linalg import cosine_score, dot, inv_row_norm, model_score
 from ..core.positives import (draw_non_positive, position_in_row, positives_arrays, positives_of,
                               uniform_negative)
 from ..core.validation import as_csr
@@ -60,13 +60,18 @@ from .base import Sampler
 
 #: items (users x S1, int32; -1 for a user with no negative), their score
 #: records (users x S1 x T, float32) and record counts (users x S1, uint8, at
-#: most T), the positives' records (nnz x T, in CSR order), epochs done (a 1-array);
-#: ``cosine``: 0 to score by the dot product of the whole rows, k > 0 by the
-#: cosine of the first k columns plus the item bias (:meth:`SRNS.scoring_state`)
-SRNSState = namedtuple("SRNSState", ["cosine", "items", "records", "counts", "pos_records",
+#: most T), the positives' records (nnz x T, in CSR order), epochs done (a 1-array)
+SRNSState = namedtuple("SRNSState", ["items", "records", "counts", "pos_records",
                                      "epochs_done", "subset", "fresh", "alpha", "warmup",
                                      "inv_temperature"])
 SRNSState.refreshes = True  # read by the generic refresh: this state brings its own
+#: SRNSState for a model with similarity="cosine" (:meth:`SRNS.scoring_state`):
+#: scores are the cosine of the first ``cosine`` = k columns plus the item
+#: bias. A type of its own, so that the dot product's draws compile as they
+#: did (a ``cosine`` field read in the draw made BPR + SRNS train 1.2-1.4x
+#: slower, movielens-small, one thread)
+SRNSCosineState = namedtuple("SRNSCosineState", SRNSState._fields + ("cosine",))
+SRNSCosineState.refreshes = True
 
 _TAG = 0x53524E53  # keeps SRNS's memory streams apart from the training streams
 
@@ -97,18 +102,8 @@ MAX_SUBSET = 64
 _subset_slots = frame_array(types.int64, MAX_SUBSET)
 
 
-@njit(cache=True, inline="always")
-def _score(U, u, V, j, kc, inv_nu):
-    """x_uj as the model scores it; the dot product called directly when
-    kc = 0 (through model_score alone BPR + SRNS trained 15-20% slower,
-    movielens-small, one thread)."""
-    if kc == 0:
-        return np.float64(dot(U, u, V, j))
-    return model_score(U, u, V, j, kc, inv_nu)
-
-
 @njit(cache=True)
-def srns_negative(state, pos, u, i, U, V, rng):
+def srns_negative(state, pos, u, i, U, V, rng, cosine=0):
     # the state's and the positives' arrays are borrowed once: each use of a
     # field takes and releases a reference (an atomic update all threads share)
     indptr, indices, bits = positives_arrays(pos)
@@ -153,16 +148,25 @@ def srns_negative(state, pos, u, i, U, V, rng):
     p = position_in_row(indices, start, end, i) if a > 0.0 else -1
     if p >= 0:
         prefetch_read(pos_records, p)
-    kc = state.cosine
-    inv_nu = inv_row_norm(U, u, kc) if kc > 0 else 1.0
-    x_ui = _score(U, u, V, i, kc, inv_nu)
+    # cosine = 0 (omitted: the dot product's draws) is a constant of the
+    # compiled function, and each branch below on it is taken at compile
+    # time; the scores are then the rows' dot products, called as before
+    # (through the inlined model_score, BPR + SRNS trained 5-15% slower)
+    inv_nu = inv_row_norm(U, u, cosine)
+    if cosine == 0:
+        x_ui = np.float64(dot(U, u, V, i))
+    else:
+        x_ui = cosine_score(U, u, V, i, cosine, inv_nu)
     best = -1
     best_key = -np.inf
     weakest = -1
     weakest_score = np.inf
     for s in range(state.subset):
         k = slots[s]
-        x = _score(U, u, V, items[u, k], kc, inv_nu)
+        if cosine == 0:
+            x = np.float64(dot(U, u, V, items[u, k]))
+        else:
+            x = cosine_score(U, u, V, items[u, k], cosine, inv_nu)
         if x < weakest_score:
             weakest_score = x
             weakest = k
@@ -176,7 +180,10 @@ def srns_negative(state, pos, u, i, U, V, rng):
     # slot and take it with probability softmax over the two of x / temperature
     for _ in range(state.fresh):
         j = draw_non_positive(indices, bits, words, n_items, u, start, end - start, rng)
-        x = _score(U, u, V, j, kc, inv_nu)
+        if cosine == 0:
+            x = np.float64(dot(U, u, V, j))
+        else:
+            x = cosine_score(U, u, V, j, cosine, inv_nu)
         if next_float(rng) < sigmoid((x - weakest_score) * state.inv_temperature, 0.0):
             items[u, weakest] = j
             counts[u, weakest] = 0
@@ -189,6 +196,11 @@ def _draw_srns(state, pos, u, i, U, V, rng):
     return srns_negative(state, pos, u, i, U, V, rng)
 
 
+@implements(draw, SRNSCosineState)
+def _draw_srns_cosine(state, pos, u, i, U, V, rng):
+    return srns_negative(state, pos, u, i, U, V, rng, state.cosine)
+
+
 @implements(prefetch, SRNSState)
 def _prefetch_srns(state, pos, u, i, U, V):
     # the user's memory row, whose slots the draw reads first (a miss there
@@ -196,6 +208,9 @@ def _prefetch_srns(state, pos, u, i, U, V):
     prefetch_row(borrow(state.items), u)
     if state.alpha > 0.0:
         prefetch_row(borrow(state.counts), u)
+
+
+implements(prefetch, SRNSCosineState)(_prefetch_srns)
 
 
 @njit(cache=True)
@@ -208,8 +223,9 @@ def fill_memory(pos, items, seed):
 
 
 @njit(cache=True, parallel=True)
-def end_epoch(state, pos, U, V):
-    """Record this epoch's scores of the memory items and the positives."""
+def end_epoch(state, pos, U, V, cosine=0):
+    """Record this epoch's scores of the memory items and the positives (as
+    the draws score: ``cosine`` as in :func:`srns_negative`)."""
     items = state.items
     records = state.records
     counts = state.counts
@@ -218,15 +234,14 @@ def end_epoch(state, pos, U, V):
     T = records.shape[2]
     done = state.epochs_done[0]
     ring = done % T
-    kc = state.cosine
     for u in prange(items.shape[0]):
-        inv_nu = inv_row_norm(U, u, kc)
+        inv_nu = inv_row_norm(U, u, cosine)
         for p in range(pos.indptr[u], pos.indptr[u + 1]):
-            pos_records[p, ring] = model_score(U, u, V, pos.indices[p], kc, inv_nu)
+            pos_records[p, ring] = model_score(U, u, V, pos.indices[p], cosine, inv_nu)
         if pos.indptr[u + 1] - pos.indptr[u] >= pos.n_items:
             continue
         for k in range(S1):
-            records[u, k, ring] = model_score(U, u, V, items[u, k], kc, inv_nu)
+            records[u, k, ring] = model_score(U, u, V, items[u, k], cosine, inv_nu)
             counts[u, k] = min(counts[u, k] + 1, T)
     state.epochs_done[0] = done + 1
 
@@ -235,6 +250,12 @@ def end_epoch(state, pos, U, V):
 def _refresh_srns(state, pos, U, V, seed, epoch, end_of_epoch):
     if end_of_epoch:
         end_epoch(state, pos, U, V)
+
+
+@implements(refresh, SRNSCosineState)
+def _refresh_srns_cosine(state, pos, U, V, seed, epoch, end_of_epoch):
+    if end_of_epoch:
+        end_epoch(state, pos, U, V, state.cosine)
 
 
 class SRNS(Sampler):
@@ -297,7 +318,7 @@ class SRNS(Sampler):
         """Hardness, its spread and the memory's resampling read the
         trainer's own score (a cosine model's cosine plus bias, not the rows'
         dot product, whose lengths the cosine ignores)."""
-        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+        return SRNSCosineState(*state, np.int64(n_factors)) if cosine else state
 
     def prepare(self, train, n_factors=None, seed=0, batch=False):
         def integer(name, low):
@@ -328,7 +349,7 @@ class SRNS(Sampler):
         m = as_csr(train, "train")
         items = np.empty((m.shape[0], S1), dtype=np.int32)
         fill_memory(positives_of(m), items, np.uint64(seed))
-        return SRNSState(np.int64(0), items, np.zeros((m.shape[0], S1, T), dtype=np.float32),
+        return SRNSState(items, np.zeros((m.shape[0], S1, T), dtype=np.float32),
                          np.zeros((m.shape[0], S1), dtype=np.uint8),
                          np.zeros((m.nnz, T), dtype=np.float32), np.zeros(1, dtype=np.int64),
                          np.int64(subset), np.int64(S2), np.float64(alpha), np.float64(warmup),

@@ -36,46 +36,34 @@ from numba import njit
 from .._intrinsics import borrow
 from .._rng import stream
 from ..core.hooks import draw, implements, pair_weight, state_kernel
-from ..core.linalg import dot, inv_row_norm, model_score
+from ..core.linalg import inv_row_norm, model_score
 from ..core.positives import draw_non_positive, positives_arrays, positives_of
 from ..core.validation import as_csr, check_users
 from .base import Sampler, _factors_for
 
 #: ``harmonic[r]`` = L(r); ``weights`` holds the weight of the last draw of
 #: each training thread, every STRIDE-th entry (one cache line per thread);
-#: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``;
-#: ``cosine``: 0 to compare dot products of the whole rows, k > 0 for a model
-#: whose score is the cosine of the first k columns plus the item bias
-#: (:meth:`WARP.scoring_state`). It stands before the arrays: placed after
-#: them, BPR + WARP trained 1.5x slower (movielens-small, one thread; the
-#: same draws)
-WARPState = namedtuple("WARPState", ["margin", "max_draws", "cosine", "harmonic", "weights"])
+#: a thread's state (``WARP.worker_state``) sees its own line as ``weights[0:STRIDE]``
+WARPState = namedtuple("WARPState", ["margin", "max_draws", "harmonic", "weights"])
 WARPState.weighs = True  # read by the generic pair_weight: this state brings its own
+#: WARPState for a model with similarity="cosine" (:meth:`WARP.scoring_state`):
+#: scores are the cosine of the first ``cosine`` = k columns plus the item
+#: bias. A type of its own, so that the dot product's draws compile as they
+#: did: a ``cosine`` field in WARPState itself, read in the draw, made BPR +
+#: WARP train 1.1-1.5x slower (movielens-small, one thread)
+WARPCosineState = namedtuple("WARPCosineState", WARPState._fields + ("cosine",))
+WARPCosineState.weighs = True
 
 STRIDE = 8
 
 
 @njit(cache=True)
-def _first_violator_cosine(k, margin, max_draws, indices, bits, words, n_items, u, i, start, deg,
-                           U, V, rng):
-    """warp_negative's search for a cosine model: (the last draw, the draw
-    that violated or 0), scores by model_score; the dot product's loop in
-    warp_negative stays as it was."""
-    inv_nu = inv_row_norm(U, u, k)
-    threshold = model_score(U, u, V, i, k, inv_nu) - margin
-    j = -1
-    for d in range(1, max_draws + 1):
-        j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
-        if model_score(U, u, V, j, k, inv_nu) > threshold:
-            return j, d
-    return j, 0
-
-
-@njit(cache=True)
-def warp_negative(state, slot, pos, u, i, U, V, rng):
+def warp_negative(state, slot, pos, u, i, U, V, rng, cosine=0):
     """The first margin violator among up to ``max_draws`` uniform
     non-positives, its weight L(max(1, n_neg // draws)) stored in
-    state.weights[slot]; or the last draw, with weight 0.
+    state.weights[slot]; or the last draw, with weight 0. Scores are dot
+    products, or with ``cosine`` = k > 0 the cosine of the first k columns
+    plus the item bias (:func:`recsample.core.linalg.model_score`).
 
     The draws are uniform_negative's, made by draw_non_positive on arrays
     taken out of ``pos`` once: uniform_negative(pos, ...) in the loop took
@@ -100,18 +88,17 @@ def warp_negative(state, slot, pos, u, i, U, V, rng):
     weights[slot] = 0.0
     if n_neg <= 0:
         return -1
-    if state.cosine > 0:
-        j, found = _first_violator_cosine(state.cosine, state.margin, max_draws, indices, bits,
-                                          words, n_items, u, i, start, deg, U, V, rng)
-    else:
-        threshold = np.float64(dot(U, u, V, i)) - state.margin
-        j = -1
-        found = 0
-        for d in range(1, max_draws + 1):
-            j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
-            if np.float64(dot(U, u, V, j)) > threshold:
-                found = d
-                break
+    # cosine = 0 (omitted: the dot product's draws) is a constant of the
+    # compiled function, and the scores below are the dot products
+    inv_nu = inv_row_norm(U, u, cosine)
+    threshold = model_score(U, u, V, i, cosine, inv_nu) - state.margin
+    j = -1
+    found = 0
+    for d in range(1, max_draws + 1):
+        j = draw_non_positive(indices, bits, words, n_items, u, start, deg, rng)
+        if model_score(U, u, V, j, cosine, inv_nu) > threshold:
+            found = d
+            break
     if found:
         weights[slot] = harmonic[max(1, n_neg // found)]
     return j
@@ -125,6 +112,14 @@ def _draw_warp(state, pos, u, i, U, V, rng):
 @implements(pair_weight, WARPState)
 def _pair_weight_warp(state, u, i, j):
     return state.weights[0]
+
+
+@implements(draw, WARPCosineState)
+def _draw_warp_cosine(state, pos, u, i, U, V, rng):
+    return warp_negative(state, 0, pos, u, i, U, V, rng, state.cosine)
+
+
+implements(pair_weight, WARPCosineState)(_pair_weight_warp)
 
 
 @state_kernel()
@@ -176,15 +171,14 @@ class WARP(Sampler):
         margin is in cosine units (plus the item bias), and the dot product of
         the rows, which the cosine ignores the length of, would find violators
         among long rows rather than among items ranked high."""
-        return state._replace(cosine=np.int64(n_factors)) if cosine else state
+        return WARPCosineState(*state, np.int64(n_factors)) if cosine else state
 
     def worker_state(self, state, worker):
         """``state`` with thread ``worker``'s own line of ``weights``."""
         return state._replace(weights=state.weights[worker * STRIDE:(worker + 1) * STRIDE])
 
     def _warp_fields(self, train):
-        """(margin, max_draws, harmonic numbers, per-thread weights, cosine =
-        0: dot products), checked."""
+        """(margin, max_draws, harmonic numbers, per-thread weights), checked."""
         m = self.max_draws
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
             raise ValueError(f"max_draws must be an integer >= 1, got {m!r}")
@@ -195,7 +189,7 @@ class WARP(Sampler):
         harmonic = np.zeros(n_items + 1)
         harmonic[1:] = np.cumsum(1.0 / np.arange(1, n_items + 1))
         weights = np.zeros(numba.config.NUMBA_NUM_THREADS * STRIDE)
-        return np.float64(g), np.int64(m), np.int64(0), harmonic, weights
+        return np.float64(g), np.int64(m), harmonic, weights
 
     def sample_weighted(self, train, users, positives, seed=0, model=None):
         """(items, weights): the draws of :meth:`sample` with the weight the

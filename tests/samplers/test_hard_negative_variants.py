@@ -194,12 +194,40 @@ def test_scoring_samplers_rank_by_the_cosine_models_own_score_in_training(model_
     positives = matrix.indices[matrix.indptr[users]].astype(np.int64)
     expected = sampler.sample(train, users, seed=5, model=model, positives=positives)
     U, V = model._user_factors, model._item_factors
-    state = sampler.prepare(matrix, n_factors=16, seed=5)
-    drawn = {cosine: sample_users(sampler.scoring_state(state, cosine, 16), positives_of(matrix),
-                                  users, positives, U, V, np.uint64(5))
+    # a state of its own for each: SRNS's draws move its memory
+    drawn = {cosine: sample_users(sampler.scoring_state(sampler.prepare(matrix, n_factors=16,
+                                                                        seed=5), cosine, 16),
+                                  positives_of(matrix), users, positives, U, V, np.uint64(5))
              for cosine in (True, False)}
     agree = {c: np.mean(d == expected) for c, d in drawn.items()}
     # float32 rounding may reorder near-ties
     assert agree[True] > 0.98
     # the scenario tells the two apart: the rows' dot products rank otherwise
     assert agree[False] < agree[True] - 0.05
+
+
+def test_srns_records_the_cosine_models_own_scores_at_each_epochs_end():
+    # the hardness spread of SRNS reads the scores recorded at the end of
+    # each epoch: with a cosine model they must be its scores (cosine plus
+    # bias, the exported rows' dot product), those of the memory items and
+    # of the training positives alike
+    train = rs.datasets.synthetic(200, 150, 4_000, seed=1, clusters=4)
+    model = rs.Softmax(factors=8, epochs=2, negatives=16, n_threads=1,
+                       sampler=SRNS(memory=8, subset=2, fresh=2)).fit(train, progress=False)
+    state = model.sampler_state_
+    assert state.cosine == 8 and state.epochs_done[0] == 2
+    ring = (state.epochs_done[0] - 1) % state.records.shape[2]
+    scores = model.user_factors @ model.item_factors.T
+    items = state.items.astype(np.int64)
+    held = items >= 0
+    rows = np.nonzero(held)[0]
+    expected = scores[rows, items[held]]
+    np.testing.assert_allclose(state.records[:, :, ring][held], expected, rtol=1e-4, atol=1e-5)
+    m = train.matrix
+    users = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    np.testing.assert_allclose(state.pos_records[:, ring], scores[users, m.indices],
+                               rtol=1e-4, atol=1e-5)
+    # the rows' dot product, which the cosine ignores the lengths of, differs
+    raw = model._user_factors @ model._item_factors.T
+    assert not np.allclose(state.records[:, :, ring][held], raw[rows, items[held]],
+                           rtol=1e-2, atol=1e-3)
