@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 import recsample as rs
-from recsample.samplers import DNS, NBPO, Popularity, Uniform, get_sampler
+from recsample.samplers import DNS, KOS, NBPO, Popularity, Uniform, get_sampler
 from helpers import Factors
 
 # A goodness-of-fit test at this level fails by chance once in 10,000 runs;
@@ -290,12 +290,14 @@ def _loss_cases():
     """(sampler name, loss, arguments) of every loss_arguments entry."""
     cases = [(name, loss, args) for name, cls in rs.samplers.SAMPLERS.items()
              for loss, args in cls.loss_arguments.items()]
-    # the group losses' entries this test guards (DNS, SRNS, AOBPR, WARP,
-    # Importance): an empty table would make it pass without checking anything
+    # the entries this test guards (the group losses' DNS, SRNS, AOBPR, WARP,
+    # Importance; the pair losses' k-OS): an empty table would make it pass
+    # without checking anything
     assert {(n, loss) for n, loss, _ in cases} >= {("dns", "ccl"), ("dns", "softmax"),
                                                    ("srns", "ccl"), ("srns", "softmax"),
                                                    ("aobpr", "ccl"), ("warp", "ccl"),
-                                                   ("importance", "ccl")}
+                                                   ("importance", "ccl"),
+                                                   ("kos", "bpr"), ("kos", "bpo")}
     return cases
 
 
@@ -306,8 +308,11 @@ def test_a_sampler_named_for_a_loss_takes_its_arguments_for_that_loss(name, loss
     built = get_sampler(name, loss)
     assert built == cls(**args)
     assert built != cls(), "an entry equal to the constructor's defaults changes nothing"
-    # another loss, or no loss, gets the constructor's defaults
-    assert get_sampler(name) == cls() == get_sampler(name, "bpr")
+    # a loss without an entry, or no loss, gets the constructor's defaults
+    others = [m for m in ("bpr", "bpo", "ccl", "softmax") if m not in cls.loss_arguments]
+    assert others, "every loss has an entry: nothing left to check the defaults with"
+    assert all(get_sampler(name, other) == cls() for other in others)
+    assert get_sampler(name) == cls()
     # an instance is the user's choice and is kept as it is
     mine = cls()
     assert get_sampler(mine, loss) is mine
@@ -321,6 +326,10 @@ def test_a_trainer_fits_with_the_samplers_arguments_for_its_loss(small):
     assert ccl.sampler_ == DNS(**DNS.loss_arguments["ccl"])
     bpr = rs.BPR(sampler="dns", epochs=1, factors=4, n_threads=1).fit(small, progress=False)
     assert bpr.sampler_ == DNS()
+    # a pair loss's entry, with the trainer settings the sampler recommends
+    kos = rs.BPR(sampler="kos", epochs=1, factors=4, n_threads=1).fit(small, progress=False)
+    assert kos.sampler_ == KOS(n_positives=2, k=1)
+    assert kos.effective_params()["regularization"] == KOS.recommended["bpr"]["regularization"] == 0.3
     mine = DNS(candidates=5)
     assert rs.CCL(sampler=mine, epochs=1, negatives=4, factors=4,
                   n_threads=1).fit(small, progress=False).sampler_ is mine
