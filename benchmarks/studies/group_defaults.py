@@ -58,18 +58,21 @@ def grid(args):
     done = set()
     if os.path.exists(args.out):
         old = pd.read_csv(args.out)
-        done = set(zip(old["data"], old["setting"]))
+        # files written before the model column hold one model's rows: this one's
+        models = old["model"] if "model" in old else [args.model] * len(old)
+        done = set(zip(models, old["data"], old["setting"]))
     for name in args.data:
         fit, valid = common.fit_valid(training(name, args.path if name == "nbpo-amazon" else None))
         for values in itertools.product(*space.values()):
             setting = json.dumps(dict(zip(space, values)), sort_keys=True)
-            if (name, setting) in done:
+            if (args.model, name, setting) in done:
                 continue
             rows = []
 
             def check(epoch, model, record, elapsed):
                 if epoch + 1 in checks:
-                    rows.append(dict(data=name, setting=setting, epochs=epoch + 1,
+                    rows.append(dict(model=args.model, data=name, setting=setting,
+                                     epochs=epoch + 1,
                                      valid_ndcg10=common.mean_metric(model, valid, fit),
                                      seconds=elapsed))
             t0 = time.perf_counter()
@@ -78,7 +81,7 @@ def grid(args):
             try:
                 model.fit(fit, callbacks=[check], progress=False)
             except FloatingPointError:
-                rows.append(dict(data=name, setting=setting, epochs=-1,
+                rows.append(dict(model=args.model, data=name, setting=setting, epochs=-1,
                                  valid_ndcg10=float("nan"), seconds=0.0))
             best = max(rows, key=lambda r: -1 if r["valid_ndcg10"] != r["valid_ndcg10"]
                        else r["valid_ndcg10"])
@@ -101,6 +104,12 @@ def _built(params):
 def derive(args):
     d = pd.concat([pd.read_csv(f) for f in args.csv], ignore_index=True)
     d = d[d["data"].isin(args.data) & (d["epochs"] > 0)]
+    if "model" in d:
+        if args.model is not None:
+            d = d[d["model"] == args.model]
+        elif d["model"].nunique() > 1:
+            sys.exit(f"derive: the files hold rows of {sorted(d['model'].unique())}; "
+                     "name one with --model")
     d["ratio"] = d["valid_ndcg10"] / d["data"].map(d.groupby("data")["valid_ndcg10"].max())
     table = d.pivot_table(index=["setting", "epochs"], columns="data", values="ratio").dropna()
     table["worst"] = table.min(axis=1)
@@ -123,6 +132,8 @@ def main():
     r.add_argument("csv", nargs="+")
     r.add_argument("--data", nargs="+", default=["movielens-small", "nbpo-amazon"])
     r.add_argument("--top", type=int, default=10)
+    r.add_argument("--model", default=None,
+                   help="rank this model's rows only (files with a model column)")
     args = ap.parse_args()
     (grid if args.step == "grid" else derive)(args)
 

@@ -146,11 +146,16 @@ class WARP(Sampler):
     """
 
     name = "warp"
-    # benchmarks/studies/tune_per_sampler.py (README, "Defaults per sampler"): the rank
-    # weights reach L(n_neg) ~ 10, and at BPR's learning rate 0.05 training
-    # diverged on movielens-small
-    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 30},
-                   "bpo": {"learning_rate": 0.003, "regularization": 0.01, "epochs": 20}}
+    # The rank weights reach L(n_neg) ~ 10, and at BPR's learning rate 0.05
+    # training diverged on movielens-small. Chosen on 2026-12-05 by the best
+    # worst share of validation NDCG@10 over movielens-small and nbpo-amazon
+    # (benchmarks/studies/group_defaults.py grid; lr 0.003 / 0.01 x reg
+    # 0.01-1.0, benchmarks/results/warp_grid_2026-12-05.csv; docs/defaults.md,
+    # "WARP"). The earlier entry (reg 0.01, 30 / 20 epochs) came from
+    # tune_per_sampler.py's grid of reg 0.01 and 0.03, too weak a decay for
+    # WARP's large rank-weighted steps.
+    recommended = {"bpr": {"learning_rate": 0.003, "regularization": 0.5, "epochs": 80},
+                   "bpo": {"learning_rate": 0.003, "regularization": 0.5, "epochs": 120}}
     # with a cosine model the margin is in cosine units: for CCL (whose own
     # margin is 0.9) 0.1 had the best worst share over movielens-small and
     # nbpo-amazon's validation parts of 1.0, 0.3 and 0.1; the softmax keeps 1.0
