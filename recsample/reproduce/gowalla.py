@@ -55,10 +55,15 @@ def configurations() -> dict:
         "bpr-dns32": (rs.BPR, dict(bpr, sampler=DNS(candidates=32))),
         # rs.Softmax() as a user gets it: every setting at the library default
         "softmax-defaults": (rs.Softmax, dict(factors=64)),
-        # the defaults with DNS negatives (the string: DNS(candidates=2),
-        # ranked by the cosine plus bias); 120 epochs, the cap of its
-        # validation run and that run's best epoch (771-854 s a seed on 2 cores)
-        "softmax-dns": (rs.Softmax, dict(factors=64, epochs=120, sampler="dns")),
+        # the defaults of 2026-12-04 (no decay of the item bias) with DNS
+        # negatives (the string: DNS(candidates=2), ranked by the cosine plus
+        # bias); 120 epochs, the cap of its validation run and that run's
+        # best epoch (771-854 s a seed on 2 cores)
+        "softmax-dns": (rs.Softmax, dict(factors=64, epochs=120, sampler="dns",
+                                         bias_regularization=0.0)),
+        # the same with the defaults of 2026-12-05 (the item bias decayed by
+        # bias_regularization=2.0); DNS and its 120 epochs as above
+        "softmax-dns-decay": (rs.Softmax, dict(factors=64, epochs=120, sampler="dns")),
         # the softmax's defaults before the item bias became one
         "softmax": (rs.Softmax, dict(factors=64, epochs=80, negatives=256, group_size=8,
                                      optimizer="adagrad", learning_rate=0.1, temperature=0.1,
@@ -67,13 +72,16 @@ def configurations() -> dict:
         # early stopping, not the cap, end the selection
         "softmax-bias": (rs.Softmax, dict(factors=64, epochs=300, negatives=256, group_size=8,
                                           optimizer="adagrad", learning_rate=0.1,
-                                          temperature=0.1, use_bias=True)),
+                                          temperature=0.1, use_bias=True,
+                                          bias_regularization=0.0)),
         "softmax-bias-t07": (rs.Softmax, dict(factors=64, epochs=150, negatives=256, group_size=8,
                                               optimizer="adagrad", learning_rate=0.1,
-                                              temperature=0.07, use_bias=True)),
+                                              temperature=0.07, use_bias=True,
+                                              bias_regularization=0.0)),
         "softmax-pop": (rs.Softmax, dict(factors=64, epochs=130, negatives=256, group_size=8,
                                          optimizer="adagrad", learning_rate=0.1,
                                          temperature=0.1, use_bias=True,
+                                         bias_regularization=0.0,
                                          sampler=Popularity(alpha=0.5))),
         "ccl": (rs.CCL, dict(factors=64, epochs=80, negatives=256, group_size=8,
                              optimizer="adam", learning_rate=0.01, margin=0.8)),

@@ -168,6 +168,42 @@ def test_adagrad_gives_the_item_bias_an_accumulator_of_its_own(scoring):
     np.testing.assert_allclose(opt.mV[items, 1], b[items], rtol=1e-4)
 
 
+@pytest.mark.parametrize("scoring", ["dot+bias", "cosine+bias"])
+def test_adagrad_decays_the_item_bias_by_its_own_regularization(scoring):
+    """``bias_regularization`` (the softmax's default 2.0) enters the bias's
+    derivative alone: after one row-wise Adagrad step the bias's accumulator
+    holds (g_b + reg_b b)^2 for each touched item, and the factors move as
+    they do without it."""
+    cosine, bias = SCORES[scoring]
+    rng = np.random.default_rng(5)
+    k, n_items, lr, reg_b = 4, 10, 0.1, 2.0
+    U = rng.normal(0, 0.6, (2, k + 1)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k + 1)).astype(np.float32)
+    U[:, k] = 1.0
+    u = 1
+    positives = np.array([0, 3], dtype=np.int64)
+    negatives = np.array([5, 7, 9], dtype=np.int64)
+    items = np.concatenate([positives, negatives])
+    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
+    pos, state = positives_of(train), Uniform().prepare(train)
+    loss = SoftmaxLoss(1 / 0.5, False)
+    U1, V1 = U.copy(), V.copy()
+    sgd = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), bias, np.int64(3), cosine)
+    _train.unit_step(state, loss, pos, U1, V1, make_optim("sgd", U1, V1), sgd, u,
+                     positives, negatives)
+    g_b = (V[:, k] - V1[:, k]).astype(np.float64)
+    moved = {}
+    for decay in (0.0, reg_b):
+        U2, V2 = U.copy(), V.copy()
+        opt = make_optim("adagrad", U2, V2)
+        hp = Hyper(lr, 0.0, 0.0, decay, 0.0, np.int64(k), bias, np.int64(3), cosine)
+        _train.unit_step(state, loss, pos, U2, V2, opt, hp, u, positives, negatives)
+        expected = (g_b[items] + decay * V[items, k].astype(np.float64)) ** 2
+        np.testing.assert_allclose(opt.mV[items, 1], expected, rtol=1e-4)
+        moved[decay] = V2
+    np.testing.assert_array_equal(moved[0.0][:, :k], moved[reg_b][:, :k])
+
+
 def test_adagrad_pair_step_gives_the_item_bias_an_accumulator_of_its_own():
     """The pair losses' row-wise step (BPR, BPO with optimizer="adagrad" and
     an item bias): rows i and j move their factors with the row's
