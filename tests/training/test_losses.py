@@ -122,6 +122,20 @@ def test_one_sgd_step_follows_the_finite_difference_gradient(case, scoring):
     np.testing.assert_allclose(V - V1, grad_V, rtol=2e-3, atol=2e-5)
 
 
+def _bias_unit(seed, k, n_items):
+    """One group unit of user 1 (positives 0 and 3, negatives 5, 7, 9) over
+    random rows with a bias column (the user's holding 1)."""
+    rng = np.random.default_rng(seed)
+    U = rng.normal(0, 0.6, (2, k + 1)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k + 1)).astype(np.float32)
+    U[:, k] = 1.0
+    positives = np.array([0, 3], dtype=np.int64)
+    negatives = np.array([5, 7, 9], dtype=np.int64)
+    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
+    return (U, V, 1, positives, negatives, np.concatenate([positives, negatives]),
+            positives_of(train), Uniform().prepare(train))
+
+
 @pytest.mark.parametrize("scoring", ["dot+bias", "cosine+bias"])
 def test_adagrad_gives_the_item_bias_an_accumulator_of_its_own(scoring):
     """Row-wise Adagrad on a group unit, two steps: each item row's factors
@@ -130,17 +144,8 @@ def test_adagrad_gives_the_item_bias_an_accumulator_of_its_own(scoring):
     sum of g_b^2 alone, not mixed into the factors' mean. The derivatives g
     are what one SGD step with lr 1 moves the rows by."""
     cosine, bias = SCORES[scoring]
-    rng = np.random.default_rng(11)
     k, n_items, lr = 4, 10, 0.1
-    U = rng.normal(0, 0.6, (2, k + 1)).astype(np.float32)
-    V = rng.normal(0, 0.6, (n_items, k + 1)).astype(np.float32)
-    U[:, k] = 1.0
-    u = 1
-    positives = np.array([0, 3], dtype=np.int64)
-    negatives = np.array([5, 7, 9], dtype=np.int64)
-    items = np.concatenate([positives, negatives])
-    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
-    pos, state = positives_of(train), Uniform().prepare(train)
+    U, V, u, positives, negatives, items, pos, state = _bias_unit(11, k, n_items)
     loss = SoftmaxLoss(1 / 0.5, False)
 
     def derivatives(U0, V0):
@@ -175,17 +180,8 @@ def test_adagrad_decays_the_item_bias_by_its_own_regularization(scoring):
     holds (g_b + reg_b b)^2 for each touched item, and the factors move as
     they do without it."""
     cosine, bias = SCORES[scoring]
-    rng = np.random.default_rng(5)
     k, n_items, lr, reg_b = 4, 10, 0.1, 2.0
-    U = rng.normal(0, 0.6, (2, k + 1)).astype(np.float32)
-    V = rng.normal(0, 0.6, (n_items, k + 1)).astype(np.float32)
-    U[:, k] = 1.0
-    u = 1
-    positives = np.array([0, 3], dtype=np.int64)
-    negatives = np.array([5, 7, 9], dtype=np.int64)
-    items = np.concatenate([positives, negatives])
-    train = sp.csr_matrix((np.ones(2, np.float32), ([1, 1], positives)), shape=(2, n_items))
-    pos, state = positives_of(train), Uniform().prepare(train)
+    U, V, u, positives, negatives, items, pos, state = _bias_unit(5, k, n_items)
     loss = SoftmaxLoss(1 / 0.5, False)
     U1, V1 = U.copy(), V.copy()
     sgd = Hyper(1.0, 0.0, 0.0, 0.0, 0.0, np.int64(k), bias, np.int64(3), cosine)
