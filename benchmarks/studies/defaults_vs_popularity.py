@@ -71,7 +71,7 @@ def main():
     for name in ("nbpo-amazon", "gowalla"):
         ap.add_argument(f"--path-{name}", default=None, metavar="DIR")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--out", default=None, help="CSV of the rows (appended per row)")
+    ap.add_argument("--out", default=None, help="CSV of this run's rows, written again after every row (a file already there is replaced)")
     args = ap.parse_args()
     rows = []
     for name in args.data:
