@@ -20,6 +20,15 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     the draw is for no particular positive (``Sampler.sample`` without
     ``positives=``); samplers that compare against x_ui (WARP) need it.
 
+``draw_group(state, pos, u, i, U, V, rng, items, start, n) -> bool``
+    The ``n`` negatives of a group loss's unit (:mod:`recsample.losses`)
+    into ``items[start:start + n]``: ``n`` independent draws for ``u`` given
+    its first positive ``i``, each distributed as ``draw``'s; False when
+    ``u`` has no item left to draw. The default calls ``draw`` ``n`` times. A
+    sampler that scores candidates may register its own to score the whole
+    unit's candidates in one pass (DNS: the user's norm once, four rows per
+    pass and the rows requested ahead).
+
 ``choose_positive(state, pos, u, i, U, V, rng) -> i'``
     The positive that the pair loss trains for this visit of (u, i), called
     once per visit before its draws: ``i`` itself unless a sampler registers
@@ -118,6 +127,11 @@ from .._inline import inline_overload
 def draw(state, pos, u, i, U, V, rng):  # pragma: no cover - compiled only
     """Generic negative draw; each sampler registers an implementation."""
     raise NotImplementedError("draw() is only callable from compiled code")
+
+
+def draw_group(state, pos, u, i, U, V, rng, items, start, n):  # pragma: no cover
+    """Generic draw of a unit's negatives; see the module docstring."""
+    raise NotImplementedError("draw_group() is only callable from compiled code")
 
 
 def choose_positive(state, pos, u, i, U, V, rng):  # pragma: no cover
@@ -247,6 +261,22 @@ def is_blind(state) -> bool:
     return (_flag(state, "blind") and not _flag(state, "learns")
             and not _flag(state, "chooses") and not _flag(state, "weighs")
             and not _flag(state, "refreshes"))
+
+
+@inline_overload(draw_group)
+def _draw_each(state, pos, u, i, U, V, rng, items, start, n):
+    # the default only for classes that registered no draw_group of their own
+    if (draw_group, getattr(state, "instance_class", None)) in _REGISTERED:
+        return None
+
+    def impl(state, pos, u, i, U, V, rng, items, start, n):
+        for r in range(n):
+            j = draw(state, pos, u, i, U, V, rng)
+            if j < 0:
+                return False
+            items[start + r] = j
+        return True
+    return impl
 
 
 @inline_overload(choose_positive)

@@ -11,8 +11,8 @@ at most ``group_size`` long. It hands every unit to the generic
   can reweight the pair and learn), and one optimizer step per pair.
 * **group losses** (sampled softmax, CCL): a unit is up to ``group_size``
   positives of one user and N negatives drawn *once for the unit* from the
-  sampler (``draw``, given the unit's first positive, and ``log_q`` for the
-  logQ correction). A sampler's per-pair hooks (``pair_step``,
+  sampler (``draw_group``, N draws given the unit's first positive, and
+  ``log_q`` for the logQ correction). A sampler's per-pair hooks (``pair_step``,
   ``pair_weight``: NBPO's flip model, WARP's rank weight) belong to pairs and
   are not called for groups; such a sampler's draw still serves. All their scores
   are computed, the loss file's :func:`group_gradients` turns them into
@@ -37,7 +37,7 @@ from numba import njit
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_item_row, move_row
-from ..core.hooks import draw, implements, log_q
+from ..core.hooks import draw_group, implements, log_q
 from ..core.linalg import _FAST
 
 #: What the loop's units read besides the data: step size, L2 weights,
@@ -277,11 +277,8 @@ def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch)
         first = order[a] & 0xFFFFFFFF  # the positive a draw that reads one is given
         n_pos = b - a
         n_neg = hp.negatives
-        for n in range(n_neg):
-            j = draw(state, pos, u, first, U, V, rng)
-            if j < 0:
-                return 0.0, 0, 0, n_pos
-            items[n_pos + n] = j
+        if not draw_group(state, pos, u, first, U, V, rng, items, n_pos, n_neg):
+            return 0.0, 0, 0, n_pos
         for p in range(n_pos):
             items[p] = order[a + p] & 0xFFFFFFFF
         value = group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch)

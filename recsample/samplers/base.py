@@ -17,7 +17,7 @@ import numpy as np
 
 from .._params import Params
 from .._rng import stream
-from ..core.hooks import (choose_positive, draw, end_batch, implements, is_blind, log_q,
+from ..core.hooks import (choose_positive, draw, draw_group, end_batch, implements, is_blind, log_q,
                           pair_loss, pair_step, pair_weight, peek, prefetch, refresh,
                           state_dispatch, state_kernel)
 from ..core.linalg import _FAST  # noqa: F401 (re-exported for older sampler files)
@@ -31,9 +31,9 @@ from ..losses.pair import (BPO_LOSS, BPR_LOSS, LOSSES, log_sigmoid, loss_gradien
 
 __all__ = [
     # the Python side, defined here
-    "Sampler", "sample_users", "choose_users", "log_q_users", "run_refresh",
+    "Sampler", "sample_users", "choose_users", "group_users", "log_q_users", "run_refresh",
     # the contract (recsample.core.hooks)
-    "draw", "choose_positive", "pair_weight", "refresh", "pair_step", "end_batch", "pair_loss",
+    "draw", "draw_group", "choose_positive", "pair_weight", "refresh", "pair_step", "end_batch", "pair_loss",
     "peek", "prefetch", "log_q", "implements", "state_kernel", "state_dispatch", "is_blind",
     # positives and draws over them (recsample.core.positives)
     "Positives", "BITMAP_MIN_BUDGET", "positives_of", "in_sorted_row", "position_in_row",
@@ -67,6 +67,21 @@ def sample_users(state, pos, users, items, U, V, seed):
     """One draw per entry of ``users`` (for the positive in ``items``, or -1)
     on a single stream (seed, 0, 0), after one refresh of the state."""
     return _visit_users(state, pos, users, items, U, V, seed, False)
+
+
+@state_kernel()
+def group_users(state, pos, users, items, n, U, V, seed):
+    """``draw_group`` of ``n`` negatives for each (users[t], items[t]) on a
+    single stream (seed, 0, 0), after one refresh of the state: row t of the
+    result, or -1s when the user had none (for inspection and tests)."""
+    refresh(state, pos, U, V, seed, 0, False)
+    out = np.full((users.shape[0], n), -1, dtype=np.int64)
+    rng = stream(seed, 0, 0)
+    row = np.empty(n, dtype=np.int64)
+    for t in range(users.shape[0]):
+        if draw_group(state, pos, users[t], items[t], U, V, rng, row, 0, n):
+            out[t] = row
+    return out
 
 
 def choose_users(state, pos, users, items, U, V, seed):

@@ -36,9 +36,9 @@ import numba
 import numpy as np
 from numba import njit, types
 
-from .._intrinsics import frame_array
+from .._intrinsics import frame_array, prefetch_row
 from .._rng import frame_word, next_float, next_int
-from ..core.hooks import draw, implements
+from ..core.hooks import draw, draw_group, implements
 from ..core.linalg import _FAST, dot, inv_row_norm, model_score
 from ..core.positives import is_positive, nth_negative
 from ..losses.pair import log_sigmoid
@@ -363,6 +363,92 @@ def _draw_dns_cosine(state, pos, u, i, U, V, rng):
     if state.hardest > 1:
         return hardest_few_negative(state.candidates, state.hardest, pos, u, U, V, rng, k)
     return dns_cosine_negative(state.candidates, state.inv_temperature, pos, u, U, V, rng, k)
+
+
+#: rows of a unit's candidates requested this many candidates ahead of the
+#: one being scored (dns_group_negatives)
+GROUP_AHEAD = 8
+
+
+@njit(cache=True, fastmath=_FAST)
+def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
+    """The ``n`` negatives of a group loss's unit, each the highest-scored of
+    ``candidates`` uniform non-positives of u (DNS without a temperature),
+    into items[start:start + n]; False when u has no non-positive.
+
+    The same draws as ``n`` calls of :func:`dns_negative` (dot products) or
+    :func:`dns_cosine_negative` (``cosine`` = k > 0) on the same stream:
+    the candidates are drawn in the same order and scored by the same
+    functions, the first of equal scores wins. What changes is the work per
+    unit: |U[u]| is taken once instead of once per negative, the candidates
+    of up to MAX_RANKED // candidates negatives are scored four per pass
+    (dns_cosine_negative's pass over two candidates scores four rows, two
+    of them repeats) and each row is requested GROUP_AHEAD candidates before
+    it is scored."""
+    n_items = pos.n_items
+    s = pos.indptr[u]
+    deg = pos.indptr[u + 1] - s
+    if deg >= n_items:
+        return False
+    keys = _ranked_keys()
+    slots = _ranked_slots()
+    local = frame_word()
+    local[0] = rng[0]
+    inv_nu = inv_row_norm(U, u, cosine)
+    per = MAX_RANKED // candidates
+    done = 0
+    while done < n:
+        m = min(per, n - done)
+        total = m * candidates
+        _fill_chunk(slots, total, pos, u, s, deg, local)
+        for k in range(min(GROUP_AHEAD, total)):
+            prefetch_row(V, slots[k])
+        for k in range(0, total, 4):
+            for a in range(k + GROUP_AHEAD, min(k + GROUP_AHEAD + 4, total)):
+                prefetch_row(V, slots[a])
+            x = _scores4(U, u, V, slots[k], slots[min(k + 1, total - 1)],
+                         slots[min(k + 2, total - 1)], slots[min(k + 3, total - 1)],
+                         cosine, inv_nu)
+            for c in range(min(4, total - k)):
+                keys[k + c] = np.float64(x[c])
+        for r in range(m):
+            base = r * candidates
+            best = slots[base]
+            best_key = keys[base]
+            for c in range(base + 1, base + candidates):
+                better = keys[c] > best_key
+                best = slots[c] if better else best
+                best_key = keys[c] if better else best_key
+            items[start + done + r] = best
+        done += m
+    rng[0] = local[0]
+    return True
+
+
+@njit(cache=True, inline="always")
+def _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, cosine):
+    """draw_group for DNS's states: the plain argmax by dns_group_negatives,
+    the softened variants (temperature, DNS(M, N), Softmax-v) and more than
+    MAX_RANKED candidates draw by draw."""
+    if (state.rho > 0.0 or state.hardest > 1 or state.inv_temperature > 0.0
+            or state.candidates > MAX_RANKED):
+        for r in range(n):
+            j = draw(state, pos, u, i, U, V, rng)
+            if j < 0:
+                return False
+            items[start + r] = j
+        return True
+    return dns_group_negatives(state.candidates, pos, u, U, V, rng, items, start, n, cosine)
+
+
+@implements(draw_group, DNSState)
+def _draw_group_dot(state, pos, u, i, U, V, rng, items, start, n):
+    return _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, 0)
+
+
+@implements(draw_group, DNSCosineState)
+def _draw_group_cosine(state, pos, u, i, U, V, rng, items, start, n):
+    return _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, state.cosine)
 
 
 def _is_int(v):

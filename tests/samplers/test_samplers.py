@@ -8,6 +8,7 @@ from scipy import stats
 
 import recsample as rs
 from recsample.samplers import DNS, KOS, NBPO, Popularity, Uniform, get_sampler
+from recsample.samplers.base import group_users, positives_of, sample_users
 from helpers import Factors
 
 # A goodness-of-fit test at this level fails by chance once in 10,000 runs;
@@ -83,6 +84,44 @@ def test_dns_returns_argmax_of_its_uniform_candidates(small, m):
             got = DNS(candidates=m).sample(small, [user], seed=seed, model=model)[0]
             best = cands[np.argmax(scores[user, cands])]  # first maximum wins ties
             assert got == best
+
+
+@pytest.mark.parametrize("cosine", [False, True])
+@pytest.mark.parametrize("kwargs", [dict(candidates=1), dict(candidates=2),
+                                    dict(candidates=5), dict(candidates=70),
+                                    dict(candidates=300), dict(candidates=3, hardest=2),
+                                    dict(candidates=3, temperature=0.5)])
+def test_dns_unit_draws_are_the_draws_one_by_one(kwargs, cosine):
+    # a group loss takes its unit's N negatives from draw_group; DNS scores
+    # the unit's candidates together there (70: several negatives per batch
+    # of 256 slots, odd tail; 300: more than a batch holds). The draws must be
+    # those of N single draws on the same stream: same candidates, same picks,
+    # the first of equal scores winning. Scores in whole numbers tie often;
+    # user 4 owns every item (no negative), user 3 ten of twelve (rank draws).
+    rows = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2] + [3] * 10 + [4] * 12
+    cols = [0, 1, 2, 0, 3, 10, 0, 1, 4, 5, 10, 11] + list(range(10)) + list(range(12))
+    m = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(5, 12))
+    rng = np.random.default_rng(1)
+    k = 3
+    U = rng.integers(-2, 3, size=(5, k + cosine)).astype(np.float32)
+    V = rng.integers(-2, 3, size=(12, k + cosine)).astype(np.float32)
+    V[rng.random(12) < 0.2, :k] = 0.0   # rows of norm 0 under the cosine
+    if cosine:
+        U[:, k] = 1.0                   # the bias column, as the trainers fold it
+    sampler = DNS(**kwargs)
+    state = sampler.scoring_state(sampler.prepare(m, n_factors=k + cosine), cosine, k)
+    pos = positives_of(m)
+    n = 40
+    users = np.array([0, 3, 1, 4, 2, 0], dtype=np.int64)
+    for seed in range(25):
+        got = group_users(state, pos, users, np.full(users.shape, -1), n, U, V, np.uint64(seed))
+        each = sample_users(state, pos, np.repeat(users, n), np.full(users.size * n, -1), U, V,
+                            np.uint64(seed)).reshape(users.size, n)
+        # a user without negatives draws nothing and leaves the stream as it was
+        keep = users != 4
+        assert (got[~keep] == -1).all() and (each[~keep] == -1).all()
+        np.testing.assert_array_equal(got[keep], each[keep])
+        assert not m[users[keep]].toarray()[np.arange(keep.sum())[:, None], got[keep]].any()
 
 
 def test_dns_with_temperature_samples_the_softmax_of_candidates():
