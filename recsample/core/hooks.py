@@ -24,10 +24,12 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     The ``n`` negatives of a group loss's unit (:mod:`recsample.losses`)
     into ``items[start:start + n]``: ``n`` independent draws for ``u`` given
     its first positive ``i``, each distributed as ``draw``'s; False when
-    ``u`` has no item left to draw. The default calls ``draw`` ``n`` times. A
-    sampler that scores candidates may register its own to score the whole
-    unit's candidates in one pass (DNS: the user's norm once, four rows per
-    pass and the rows requested ahead).
+    ``u`` has no item left to draw. The default (:func:`draw_each`) calls
+    ``draw`` ``n`` times. A sampler that scores candidates may register its
+    own to score the whole unit's candidates in one pass; it must draw from
+    the distribution ``draw`` draws from. DNS's gives the very draws of the
+    default on the same stream (a cosine model's user norm once, four rows
+    per pass, the rows requested ahead).
 
 ``choose_positive(state, pos, u, i, U, V, rng) -> i'``
     The positive that the pair loss trains for this visit of (u, i), called
@@ -263,6 +265,19 @@ def is_blind(state) -> bool:
             and not _flag(state, "refreshes"))
 
 
+@njit(cache=True, inline="always")
+def draw_each(state, pos, u, i, U, V, rng, items, start, n):
+    """``draw_group`` by ``n`` calls of ``draw``: the default, and what a
+    sampler's own ``draw_group`` can fall back to for the settings it does
+    not batch (compiled code only)."""
+    for r in range(n):
+        j = draw(state, pos, u, i, U, V, rng)
+        if j < 0:
+            return False
+        items[start + r] = j
+    return True
+
+
 @inline_overload(draw_group)
 def _draw_each(state, pos, u, i, U, V, rng, items, start, n):
     # the default only for classes that registered no draw_group of their own
@@ -270,12 +285,7 @@ def _draw_each(state, pos, u, i, U, V, rng, items, start, n):
         return None
 
     def impl(state, pos, u, i, U, V, rng, items, start, n):
-        for r in range(n):
-            j = draw(state, pos, u, i, U, V, rng)
-            if j < 0:
-                return False
-            items[start + r] = j
-        return True
+        return draw_each(state, pos, u, i, U, V, rng, items, start, n)
     return impl
 
 

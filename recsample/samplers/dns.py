@@ -38,7 +38,7 @@ from numba import njit, types
 
 from .._intrinsics import frame_array, prefetch_row
 from .._rng import frame_word, next_float, next_int
-from ..core.hooks import draw, draw_group, implements
+from ..core.hooks import draw, draw_each, draw_group, implements
 from ..core.linalg import _FAST, dot, inv_row_norm, model_score
 from ..core.positives import is_positive, nth_negative
 from ..losses.pair import log_sigmoid
@@ -384,7 +384,11 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
     of up to MAX_RANKED // candidates negatives are scored four per pass
     (dns_cosine_negative's pass over two candidates scores four rows, two
     of them repeats) and each row is requested GROUP_AHEAD candidates before
-    it is scored."""
+    it is scored. ``candidates`` must lie in 1..MAX_RANKED (the caller
+    falls back to ``draw`` otherwise). A unit whose candidates all score NaN
+    or -inf (a diverged model) is dropped, as a -1 from the single draws
+    drops it; the stream then stands where these draws left it, not where
+    the single draws would have."""
     n_items = pos.n_items
     s = pos.indptr[u]
     deg = pos.indptr[u + 1] - s
@@ -412,13 +416,15 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
             for c in range(min(4, total - k)):
                 keys[k + c] = np.float64(x[c])
         for r in range(m):
-            base = r * candidates
-            best = slots[base]
-            best_key = keys[base]
-            for c in range(base + 1, base + candidates):
+            best = -1
+            best_key = -np.inf
+            for c in range(r * candidates, (r + 1) * candidates):
                 better = keys[c] > best_key
                 best = slots[c] if better else best
                 best_key = keys[c] if better else best_key
+            if best < 0:  # every score NaN or -inf: dns_negative's -1
+                rng[0] = local[0]
+                return False
             items[start + done + r] = best
         done += m
     rng[0] = local[0]
@@ -432,12 +438,7 @@ def _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, cosine):
     MAX_RANKED candidates draw by draw."""
     if (state.rho > 0.0 or state.hardest > 1 or state.inv_temperature > 0.0
             or state.candidates > MAX_RANKED):
-        for r in range(n):
-            j = draw(state, pos, u, i, U, V, rng)
-            if j < 0:
-                return False
-            items[start + r] = j
-        return True
+        return draw_each(state, pos, u, i, U, V, rng, items, start, n)
     return dns_group_negatives(state.candidates, pos, u, U, V, rng, items, start, n, cosine)
 
 

@@ -124,6 +124,48 @@ def test_dns_unit_draws_are_the_draws_one_by_one(kwargs, cosine):
         assert not m[users[keep]].toarray()[np.arange(keep.sum())[:, None], got[keep]].any()
 
 
+@pytest.mark.parametrize("cosine", [False, True])
+@pytest.mark.parametrize("candidates", [1, 2, 4, 7, 256])
+def test_dns_batched_unit_draws_on_real_valued_factors(candidates, cosine):
+    # dns_group_negatives itself (not through the hook, which could fall
+    # back to single draws unseen), on 64 real-valued factors where the
+    # order of a sum shows in its last bits; 37 negatives leave 1 over four
+    # (and 37 x candidates a tail of 1 to 3). Item 5's row is NaN: a single
+    # draw never picks it, nor may the batch (the first candidate of a
+    # negative is not its default pick). 4 and 256 divide the batch of 256
+    # slots, 256 fills it with one negative.
+    from recsample._rng import stream
+    from recsample.samplers.dns import dns_group_negatives
+    rng = np.random.default_rng(2)
+    n_users, n_items, k = 6, 300, 64
+    owned = rng.random((n_users, n_items)) < 0.2
+    owned[:, 5] = False
+    m = sp.csr_matrix(owned.astype(np.float32))
+    U = rng.normal(size=(n_users, k + cosine)).astype(np.float32)
+    V = rng.normal(size=(n_items, k + cosine)).astype(np.float32)
+    if candidates > 1:  # with one candidate a NaN draw drops the unit
+        V[5] = np.nan
+    if cosine:
+        U[:, k] = 1.0
+    sampler = DNS(candidates=candidates)
+    state = sampler.scoring_state(sampler.prepare(m, n_factors=k + cosine), cosine, k)
+    pos = positives_of(m)
+    n = 37
+    users = np.arange(n_users, dtype=np.int64)
+    for seed in range(4):
+        each = sample_users(state, pos, np.repeat(users, n), np.full(users.size * n, -1), U, V,
+                            np.uint64(seed)).reshape(users.size, n)
+        assert (each >= 0).all() and (candidates == 1 or (each != 5).all())
+        np.testing.assert_array_equal(
+            group_users(state, pos, users, np.full(users.shape, -1), n, U, V, np.uint64(seed)),
+            each)
+        r = stream(np.uint64(seed), 0, 0)
+        items = np.full(n, -1, dtype=np.int64)
+        for t, u in enumerate(users):
+            assert dns_group_negatives(candidates, pos, u, U, V, r, items, 0, n, k if cosine else 0)
+            np.testing.assert_array_equal(items, each[t])
+
+
 def test_dns_with_temperature_samples_the_softmax_of_candidates():
     # user 0 owns item 3 of 4: enumerate every ordered pair of candidates
     # from items 0-2 (each 1/9) and the softmax over the pair.
