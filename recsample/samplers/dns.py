@@ -384,11 +384,13 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
     of up to MAX_RANKED // candidates negatives are scored four per pass
     (dns_cosine_negative's pass over two candidates scores four rows, two
     of them repeats) and each row is requested GROUP_AHEAD candidates before
-    it is scored. ``candidates`` must lie in 1..MAX_RANKED (the caller
-    falls back to ``draw`` otherwise). A unit whose candidates all score NaN
+    it is scored. ``candidates`` must lie in 1..MAX_RANKED (ValueError
+    otherwise; the hook falls back to ``draw`` beyond it). A unit whose candidates all score NaN
     or -inf (a diverged model) is dropped, as a -1 from the single draws
     drops it; the stream then stands where these draws left it, not where
     the single draws would have."""
+    if candidates < 1 or candidates > MAX_RANKED:
+        raise ValueError("dns_group_negatives: candidates must lie in 1..MAX_RANKED")
     n_items = pos.n_items
     s = pos.indptr[u]
     deg = pos.indptr[u + 1] - s

@@ -164,6 +164,9 @@ def test_dns_batched_unit_draws_on_real_valued_factors(candidates, cosine):
         for t, u in enumerate(users):
             assert dns_group_negatives(candidates, pos, u, U, V, r, items, 0, n, k if cosine else 0)
             np.testing.assert_array_equal(items, each[t])
+    for bad in (0, 257):  # more than a batch of slots holds: the hook draws one by one
+        with pytest.raises(ValueError, match="candidates must lie in 1..MAX_RANKED"):
+            dns_group_negatives(bad, pos, 0, U, V, stream(np.uint64(0), 0, 0), items, 0, n, 0)
 
 
 def test_dns_with_temperature_samples_the_softmax_of_candidates():
