@@ -12,6 +12,8 @@ from its name and parameters.
 """
 import json
 import sys
+
+import numpy as np
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
@@ -26,6 +28,9 @@ def main(argv=None):
     ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
                                                  "(default: ../shared/data/gowalla)")
     ap.add_argument("--every", type=int, default=10, help="evaluate every N epochs")
+    ap.add_argument("--user-weight-power", type=float, default=0.0, metavar="A",
+                    help="weight each training positive of user u by n_u^-A, n_u the "
+                         "user's training positives (fit's sample_weight; 0: unweighted)")
     args = ap.parse_args(argv)
     fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0])
     settings = json.loads(args.settings)
@@ -43,7 +48,14 @@ def main(argv=None):
             print(f"epoch {epoch + 1}: {elapsed:.0f} s, epoch {record['seconds']:.1f} s, "
                   f"loss {record['loss']:.4f}, {scores}", flush=True)
 
-    model.fit(fit, callbacks=[report], progress=False)
+    weights = None
+    if args.user_weight_power:
+        matrix = fit.matrix if hasattr(fit, "matrix") else fit
+        matrix = matrix.tocsr()
+        matrix.sum_duplicates()
+        counts = np.diff(matrix.indptr)
+        weights = np.repeat(np.maximum(counts, 1.0) ** -args.user_weight_power, counts)
+    model.fit(fit, callbacks=[report], progress=False, sample_weight=weights)
 
 
 if __name__ == "__main__":
