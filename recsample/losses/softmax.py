@@ -35,18 +35,39 @@ so dL/dx_p = -1/t for every positive, never saturating, and
 dL/dx_n = P r e^{x_n/t - lq_n} / (S t) for a unit of P positives. The
 authors read the weight r as the softmax's robust optimisation over the
 negatives' distribution extended to the positive side.
+
+**Pairwise form** (``activation`` 'tanh', 'relu' or 'atan', scale s; after
+PSL: Yang et al., "PSL: Rethinking and improving softmax loss from pairwise
+perspective for recommendation", NeurIPS 2024). The softmax written over
+score gaps d_n = (x_n - x_p)/s, each e^{d_n s/t} replaced by
+e^{sigma(d_n) s/t} = y_n^k, k = s/t, y = e^{sigma}:
+
+    L_i = log( 1 + sum_n y(d_n)^k e^{-lq_n} )
+
+with y = 1 + tanh(d), max(0, 1 + d) or max(0, 1 + atan(d)). sigma(0) = 0 and
+sigma(d) ~ d near 0, so the form is the plain softmax for small gaps and
+bends it for large ones (the authors: a tighter bound of DCG, less weight
+on the hardest negatives, which are the likeliest false ones). It costs
+P x N activations a unit instead of P + N exponentials; when k is an integer
+up to 64 the power is taken by repeated multiplication.
 """
 from collections import namedtuple
 import math
 
+import numpy as np
 from numba import njit
 
 from .base import group_gradients, implements
 
-SoftmaxLoss = namedtuple("SoftmaxLoss", ["inv_temperature", "logq", "bilateral"],
-                         defaults=(0.0,))
+#: the pairwise form's activations (``SoftmaxLoss.activation``); 0 is the plain softmax
+ACTIVATIONS = {"exp": 0, "tanh": 1, "relu": 2, "atan": 3}
+
+SoftmaxLoss = namedtuple("SoftmaxLoss", ["inv_temperature", "logq", "bilateral", "activation",
+                                         "pair_scale"],
+                         defaults=(0.0, 0, 2.0))
 SoftmaxLoss.__doc__ = """The sampled softmax as the loop sees it: 1/t, the logQ correction on or off,
-and the negatives' weight r of the bilateral form (0: the plain softmax)."""
+the negatives' weight r of the bilateral form (0: the plain softmax), the pairwise
+form's activation (a value of ``ACTIVATIONS``; 0: none) and its scale s."""
 SoftmaxLoss.group = True
 
 
@@ -68,6 +89,8 @@ def _negative_terms(it, x, lq, n_pos, n_neg, g, top):
 @implements(group_gradients, SoftmaxLoss)
 def _softmax_gradients(loss, x, lq, n_pos, n_neg, g):
     it = loss.inv_temperature
+    if loss.activation != 0:
+        return _pairwise_gradients(it, loss.activation, loss.pair_scale, x, lq, n_pos, n_neg, g)
     if loss.bilateral > 0.0:
         return _bilateral_gradients(it, loss.bilateral, x, lq, n_pos, n_neg, g)
     top = -math.inf
@@ -100,4 +123,85 @@ def _bilateral_gradients(it, r, x, lq, n_pos, n_neg, g):
     push = n_pos * r * it / s
     for n in range(n_neg):
         g[n_pos + n] *= push
+    return value
+
+
+
+@njit(cache=True, inline="always")
+def _lifted(kind, d):
+    """y = e^{sigma(d)} of the pairwise form and dy/dd (module docstring);
+    y <= 0 where the form gives the pair no weight."""
+    if kind == 1:
+        y = 2.0 / (1.0 + math.exp(-2.0 * d))  # 1 + tanh(d)
+        return y, y * (2.0 - y)
+    if kind == 2:
+        return 1.0 + d, 1.0
+    return 1.0 + math.atan(d), 1.0 / (1.0 + d * d)
+
+
+@njit(cache=True, inline="always")
+def _power(r, k, k_int):
+    """r^k for r >= 0: by repeated squaring when k is the integer k_int > 0."""
+    if k_int > 0:
+        out = 1.0
+        base = r
+        e = k_int
+        while e > 0:
+            if e & 1:
+                out *= base
+            base *= base
+            e >>= 1
+        return out
+    if r <= 0.0:
+        return 0.0
+    return math.exp(k * math.log(r))
+
+
+@njit(cache=True)
+def _pairwise_gradients(it, kind, s, x, lq, n_pos, n_neg, g):
+    """The pairwise form's derivatives (module docstring); returns the
+    unit's loss summed over its positives.
+
+    Each negative's term e^{k sigma(d) - lq} is written (y / ref)^k w with
+    y = e^{sigma(d)}, k = s / t, w = e^{-lq - top_w} <= 1 and ref >= 1 the
+    largest y of the positive's negatives, so that every term is at most 1."""
+    k = s * it
+    k_int = 0
+    if 1.0 <= k <= 64.0 and k == math.floor(k):
+        k_int = int(k)
+    k_less = k - 1.0
+    k_less_int = k_int - 1 if k_int > 1 else 0
+    top_x = -math.inf
+    top_w = -math.inf
+    for n in range(n_neg):
+        g[n_pos + n] = 0.0
+        top_x = max(top_x, x[n_pos + n])
+        top_w = max(top_w, -lq[n])
+    w = np.empty(n_neg)
+    a = np.empty(n_neg)
+    for n in range(n_neg):
+        w[n] = math.exp(-lq[n] - top_w)
+    value = 0.0
+    for p in range(n_pos):
+        xp = x[p]
+        ref = max(1.0, _lifted(kind, (top_x - xp) / s)[0])  # y increases with d
+        inv_ref = 1.0 / ref
+        den = math.exp(-top_w) * _power(inv_ref, k, k_int)  # the positive's own term
+        for n in range(n_neg):
+            y, dy = _lifted(kind, (x[n_pos + n] - xp) / s)
+            if y <= 0.0:
+                a[n] = 0.0
+                continue
+            r = y * inv_ref
+            rk1 = _power(r, k_less, k_less_int) if k_int != 1 else 1.0
+            a[n] = rk1 * w[n] * dy * inv_ref
+            den += rk1 * r * w[n]
+        push = 0.0
+        scale = it / den
+        for n in range(n_neg):
+            gn = a[n] * scale
+            g[n_pos + n] += gn
+            push += gn
+        g[p] = -push
+        value += math.log(den) + k * math.log(ref) + top_w
     return value

@@ -2,6 +2,7 @@
 against N sampled negatives, temperature t, and the logQ correction
 (Yi et al., RecSys 2019) on or off; see :mod:`recsample.losses.softmax`."""
 from ..losses import SoftmaxLoss
+from ..losses.softmax import ACTIVATIONS
 from ..search_space import LogUniform
 from .base import _check_number, parameters_doc
 from .group import GroupModel
@@ -33,7 +34,8 @@ class Softmax(GroupModel):
                  batch_size=5000, learning_rate_decay=1.0,
                  clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
-                 group_size=8, temperature=0.1, logq=True, bilateral=None):
+                 group_size=8, temperature=0.1, logq=True, bilateral=None,
+                 activation="exp", pair_scale=2.0):
         self._store_params(locals())
 
     __doc__ = parameters_doc(__doc__, __init__, {
@@ -43,7 +45,12 @@ class Softmax(GroupModel):
         "bilateral": ("float or None", "r > 0: the bilateral softmax (after BSL, see "
                       ":mod:`recsample.losses.softmax`): the positive out of the "
                       "denominator, the negatives' log-sum-exp weighted by r; None: the "
-                      "plain softmax.")})
+                      "plain softmax."),
+        "activation": ("str", "'exp': the softmax; 'tanh', 'relu' or 'atan': the pairwise "
+                       "form (after PSL, see :mod:`recsample.losses.softmax`), each "
+                       "negative's e^{(x_n - x_p)/t} replaced by e^{sigma((x_n - x_p)/s) s/t}."),
+        "pair_scale": ("float", "s > 0: the pairwise form's scale of the score gap before "
+                       "sigma (its authors' 'tau >= 2' for cosines).")})
 
     search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 
@@ -54,8 +61,17 @@ class Softmax(GroupModel):
             raise ValueError(f"logq must be True or False, got {self.logq!r}")
         p["bilateral"] = _check_number("bilateral", self.bilateral, low=0, low_open=True,
                                        allow_none=True)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
+                             f"got {self.activation!r}")
+        p["pair_scale"] = _check_number("pair_scale", self.pair_scale, low=0, low_open=True)
+        if self.activation != "exp" and p["bilateral"] is not None:
+            raise ValueError("bilateral and activation != 'exp' are two forms of the loss; "
+                             f"give one, got bilateral={self.bilateral!r}, "
+                             f"activation={self.activation!r}")
         return p
 
     def _loss_state(self, p, sampler):
         r = p["bilateral"]
-        return SoftmaxLoss(1.0 / p["temperature"], bool(self.logq), 0.0 if r is None else r)
+        return SoftmaxLoss(1.0 / p["temperature"], bool(self.logq), 0.0 if r is None else r,
+                           ACTIVATIONS[self.activation], p["pair_scale"])

@@ -24,6 +24,25 @@ def _bilateral_objective(x_pos, x_neg, lq, t, r):
     return sum(r * lse - xp / t for xp in x_pos)
 
 
+def _pairwise_objective(x_pos, x_neg, lq, t, s, sigma):
+    """Pairwise form, per positive: log(1 + sum_n e^{sigma((x_n - x_p)/s) s/t - lq_n})."""
+    total = 0.0
+    for xp in x_pos:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = sigma((np.asarray(x_neg) - xp) / s) * (s / t) - lq
+        total += np.logaddexp(0.0, np.logaddexp.reduce(a[np.isfinite(a)]))
+    return total
+
+
+def _log_or_minus_inf(y):
+    return np.where(y > 0, np.log(np.maximum(y, 1e-300)), -np.inf)
+
+
+SIGMAS = {"tanh": lambda d: _log_or_minus_inf(1 + np.tanh(d)),
+          "relu": lambda d: _log_or_minus_inf(1 + d),
+          "atan": lambda d: _log_or_minus_inf(1 + np.arctan(d))}
+
+
 def _ccl_objective(x_pos, x_neg, margin, w):
     n = len(x_neg)
     return sum(max(0.0, 1 - xp) + w / n * np.maximum(0.0, x_neg - margin).sum() for xp in x_pos)
@@ -60,6 +79,12 @@ CASES = {
                      lambda xp, xn, lq: _softmax_objective(xp, xn, lq, 0.5)),
     "softmax-bilateral": (SoftmaxLoss(1 / 0.5, True, 1.3),
                           lambda xp, xn, lq: _bilateral_objective(xp, xn, lq, 0.5, 1.3)),
+    # s / t = 1.4 (a real power), 4 and 1 (integer powers, by multiplication)
+    **{f"softmax-{name}-{t}-{sc}": (SoftmaxLoss(1 / t, True, 0.0, code, sc),
+                                    lambda xp, xn, lq, sig=SIGMAS[name], t=t, sc=sc:
+                                    _pairwise_objective(xp, xn, lq, t, sc, sig))
+       for name, code in (("tanh", 1), ("relu", 2), ("atan", 3))
+       for t, sc in ((0.5, 0.7), (0.25, 1.0), (0.5, 0.5))},
     "ccl": (CCLLoss(0.1, 3.0), lambda xp, xn, lq: _ccl_objective(xp, xn, 0.1, 3.0)),
     "bpr-group": (PairGroupLoss(np.int64(BPR_LOSS)),
                   lambda xp, xn, lq: _pair_objective(BPR_LOSS, xp, xn)),
@@ -289,6 +314,10 @@ def test_without_the_logq_correction_popular_items_weigh_too_much():
     (rs.Softmax, dict(logq="yes"), "logq"),
     (rs.Softmax, dict(bilateral=0.0), "bilateral"),
     (rs.Softmax, dict(bilateral="1"), "bilateral"),
+    (rs.Softmax, dict(activation="softplus"), "activation"),
+    (rs.Softmax, dict(activation=None), "activation"),
+    (rs.Softmax, dict(pair_scale=0.0), "pair_scale"),
+    (rs.Softmax, dict(activation="tanh", bilateral=1.2), "bilateral"),
     (rs.Softmax, dict(group_size=0), "group_size"),
     (rs.CCL, dict(margin=1.5), "margin"),
     (rs.CCL, dict(margin=-1.01), "margin"),
