@@ -26,7 +26,10 @@ cost of the negatives, the whole cost when N is large, by the unit's size.
 
 A group loss is one file: a namedtuple state class with ``group = True`` and
 the class attributes ``logq`` (whether it needs ln q of its negatives), and
-its :func:`group_gradients` registered with ``implements``.
+its :func:`group_gradients` registered with ``implements``. A loss that
+also reads a state of the unit's user (the softmax's per-user top-K
+threshold) sets ``per_user = True`` and registers :func:`user_group_gradients`,
+which the loop then calls instead.
 """
 from collections import namedtuple
 import math
@@ -46,7 +49,7 @@ from ..core.linalg import _FAST
 Hyper = namedtuple("Hyper", ["lr", "reg_u", "reg_i", "reg_b", "clip", "n_factors", "has_bias",
                              "negatives", "cosine"])
 
-__all__ = ["Hyper", "train_unit", "group_gradients", "implements"]
+__all__ = ["Hyper", "train_unit", "group_gradients", "user_group_gradients", "implements"]
 
 
 def train_unit(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch):  # pragma: no cover
@@ -63,6 +66,13 @@ def group_gradients(loss, x, lq, n_pos, n_neg, g):  # pragma: no cover
     for it). Writes dL/dx into ``g[:n_pos + n_neg]`` and returns the unit's
     loss summed over its positives."""
     raise NotImplementedError("group_gradients() is only callable from compiled code")
+
+
+def user_group_gradients(loss, u, x, lq, n_pos, n_neg, g):  # pragma: no cover
+    """:func:`group_gradients` for a loss that also reads a state of the
+    unit's user ``u`` (a group loss class with ``per_user = True`` implements
+    this hook instead of that one)."""
+    raise NotImplementedError("user_group_gradients() is only callable from compiled code")
 
 
 def _loss_class(loss):
@@ -239,11 +249,23 @@ def group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):  # pr
     raise NotImplementedError("group_unit() is only callable from compiled code")
 
 
+@njit(cache=True, inline="always")
+def _unit_gradients(loss, u, x, lq, n_pos, n_neg, g):
+    return group_gradients(loss, x, lq, n_pos, n_neg, g)
+
+
+@njit(cache=True, inline="always")
+def _user_gradients(loss, u, x, lq, n_pos, n_neg, g):
+    return user_group_gradients(loss, u, x, lq, n_pos, n_neg, g)
+
+
 @inline_overload(group_unit)
 def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
     if not is_group(_loss_class(loss)):
         return None
     wants_logq = "logq" in getattr(_loss_class(loss), "_fields", ())
+    gradients = (_user_gradients if getattr(_loss_class(loss), "per_user", False)
+                 else _unit_gradients)
 
     def impl(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
         items, x, g, norms, lq, vec = scratch
@@ -257,7 +279,7 @@ def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
         else:
             for n in range(n_neg):
                 lq[n] = 0.0
-        value = group_gradients(loss, x, lq, n_pos, n_neg, g)
+        value = gradients(loss, u, x, lq, n_pos, n_neg, g)
         update_unit(opt.kind, U, V, opt.mU, opt.vU, opt.mV, opt.vV, opt.tU, opt.tV, opt.dU,
                     opt.dV, opt.correction, opt.beta1, opt.beta2, opt.eps, u, items, total, g,
                     x, norms, nu, vec, hp.n_factors, hp.has_bias, hp.cosine, hp.lr, hp.reg_u,

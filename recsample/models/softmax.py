@@ -1,11 +1,18 @@
 """Matrix factorisation trained with the sampled softmax loss: each positive
 against N sampled negatives, temperature t, and the logQ correction
 (Yi et al., RecSys 2019) on or off; see :mod:`recsample.losses.softmax`."""
+import numpy as np
+
+from .._threads import run_all, shares, threads
 from ..losses import SoftmaxLoss
-from ..losses.softmax import ACTIVATIONS
+from ..losses.softmax import ACTIVATIONS, top_k_thresholds
 from ..search_space import LogUniform
 from .base import _check_number, parameters_doc
 from .group import GroupModel
+
+
+#: uniform items beside a user's positives when the top-K thresholds are estimated
+TOP_K_SAMPLE = 1000
 
 
 class Softmax(GroupModel):
@@ -35,7 +42,8 @@ class Softmax(GroupModel):
                  clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
                  group_size=8, temperature=0.1, logq=True, bilateral=None,
-                 activation="exp", pair_scale=2.0):
+                 activation="exp", pair_scale=2.0, top_k=None, top_k_temperature=1.0,
+                 top_k_every=20):
         self._store_params(locals())
 
     __doc__ = parameters_doc(__doc__, __init__, {
@@ -50,7 +58,14 @@ class Softmax(GroupModel):
                        "form (after PSL, see :mod:`recsample.losses.softmax`), each "
                        "negative's e^{(x_n - x_p)/t} replaced by e^{sigma((x_n - x_p)/s) s/t}."),
         "pair_scale": ("float", "s > 0: the pairwise form's scale of the score gap before "
-                       "sigma (its authors' 'tau >= 2' for cosines).")})
+                       "sigma (its authors' 'tau >= 2' for cosines)."),
+        "top_k": ("int or None", "K >= 1: the top-K weighted form (after SL@K, see "
+                  ":mod:`recsample.losses.softmax`), each positive's loss weighted by "
+                  "sigmoid((x_ui - beta_u) / top_k_temperature), beta_u the user's K-th "
+                  "largest score; None: every positive alike."),
+        "top_k_temperature": ("float", "t_w > 0: the top-K weight's temperature."),
+        "top_k_every": ("int", "Epochs between two estimates of the users' thresholds "
+                        "(each from the user's positives and 1,000 uniform items).")})
 
     search_space = dict(GroupModel.search_space, temperature=LogUniform(0.03, 1.0))
 
@@ -69,7 +84,35 @@ class Softmax(GroupModel):
             raise ValueError("bilateral and activation != 'exp' are two forms of the loss; "
                              f"give one, got bilateral={self.bilateral!r}, "
                              f"activation={self.activation!r}")
+        if self.top_k is not None:
+            p["top_k"] = _check_number("top_k", self.top_k, low=1, integer=True)
+            if p["bilateral"] is not None:
+                raise ValueError("top_k weighs the positives of the plain or the pairwise "
+                                 "form; give it without bilateral, got "
+                                 f"bilateral={self.bilateral!r}")
+        p["top_k_temperature"] = _check_number("top_k_temperature", self.top_k_temperature,
+                                               low=0, low_open=True)
+        p["top_k_every"] = _check_number("top_k_every", self.top_k_every, low=1, integer=True)
         return p
+
+    def _start_fit(self, train, valid, sample_weight):
+        run = super()._start_fit(train, valid, sample_weight)
+        if self.top_k is not None:
+            run.loss = run.loss._replace(
+                top_k_inv_temperature=1.0 / run.p["top_k_temperature"],
+                threshold=np.zeros(run.matrix.shape[0]))
+        return run
+
+    def _train_epoch(self, run, epoch):
+        if self.top_k is not None and epoch % run.p["top_k_every"] == 0:
+            p, m = run.p, run.matrix
+            calls = [(top_k_thresholds, (run.U, run.V, m.indptr, m.indices, p["factors"],
+                                         self.use_bias, self.similarity == "cosine",
+                                         p["top_k"], TOP_K_SAMPLE, p["seed"], epoch, lo, hi,
+                                         run.loss.threshold))
+                     for lo, hi in shares(m.shape[0], threads())]
+            run_all(calls)
+        return super()._train_epoch(run, epoch)
 
     def _loss_state(self, p, sampler):
         r = p["bilateral"]

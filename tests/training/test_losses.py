@@ -34,6 +34,13 @@ def _pairwise_objective(x_pos, x_neg, lq, t, s, sigma):
     return total
 
 
+def _top_k_objective(x_pos, x_neg, lq, x0_pos, beta, t_w, per_positive):
+    """Top-K weighted form: sum_p w_p L_p, L_p the form's loss of positive p and
+    w_p = sigmoid((x0_p - beta)/t_w) held at the step's scores x0."""
+    return sum(per_positive([xp], x_neg, lq) / (1.0 + np.exp(-(x0 - beta) / t_w))
+               for xp, x0 in zip(x_pos, x0_pos))
+
+
 def _log_or_minus_inf(y):
     return np.where(y > 0, np.log(np.maximum(y, 1e-300)), -np.inf)
 
@@ -85,6 +92,17 @@ CASES = {
                                     _pairwise_objective(xp, xn, lq, t, sc, sig))
        for name, code in (("tanh", 1), ("relu", 2), ("atan", 3))
        for t, sc in ((0.5, 0.7), (0.25, 1.0), (0.5, 0.5))},
+    # the top-K weighted form, user 1's threshold 0.2, t_w 0.5, the weights held
+    # at the step's scores x0 (the objective takes them as a fourth argument)
+    "softmax-top-k": (SoftmaxLoss(1 / 0.5, True, 0.0, 0, 2.0, 1 / 0.5, np.array([9.0, 0.2])),
+                      lambda xp, xn, lq, x0: _top_k_objective(
+                          xp, xn, lq, x0, 0.2, 0.5,
+                          lambda a, b, c: _softmax_objective(a, b, c, 0.5))),
+    "softmax-relu-top-k": (SoftmaxLoss(1 / 0.5, True, 0.0, 2, 0.7, 1 / 0.5, np.array([9.0, 0.2])),
+                           lambda xp, xn, lq, x0: _top_k_objective(
+                               xp, xn, lq, x0, 0.2, 0.5,
+                               lambda a, b, c: _pairwise_objective(a, b, c, 0.5, 0.7,
+                                                                   SIGMAS["relu"]))),
     "ccl": (CCLLoss(0.1, 3.0), lambda xp, xn, lq: _ccl_objective(xp, xn, 0.1, 3.0)),
     "bpr-group": (PairGroupLoss(np.int64(BPR_LOSS)),
                   lambda xp, xn, lq: _pair_objective(BPR_LOSS, xp, xn)),
@@ -121,11 +139,14 @@ def test_one_sgd_step_follows_the_finite_difference_gradient(case, scoring):
     lq = np.log(len(negatives) / (n_items - 2)) * np.ones(len(negatives))  # uniform: ln(N q)
     items = np.concatenate([positives, negatives])
 
+    U64, V64 = U.astype(np.float64), V.astype(np.float64)
+    x0 = _scores(U64, V64, u, items, cosine, bias)
+    held = (x0[:2],) if "top-k" in case else ()
+
     def f(U64, V64):
         x = _scores(U64, V64, u, items, cosine, bias)
-        return objective(x[:2], x[2:], lq)
+        return objective(x[:2], x[2:], lq, *held)
 
-    U64, V64 = U.astype(np.float64), V.astype(np.float64)
     h = 1e-6
     grad_U = np.zeros_like(U64)
     grad_V = np.zeros_like(V64)
@@ -318,6 +339,12 @@ def test_without_the_logq_correction_popular_items_weigh_too_much():
     (rs.Softmax, dict(activation=None), "activation"),
     (rs.Softmax, dict(pair_scale=0.0), "pair_scale"),
     (rs.Softmax, dict(activation="tanh", bilateral=1.2), "bilateral"),
+    (rs.Softmax, dict(top_k=0), "top_k"),
+    (rs.Softmax, dict(top_k=2.5), "top_k"),
+    (rs.Softmax, dict(top_k="20"), "top_k"),
+    (rs.Softmax, dict(top_k=20, bilateral=1.2), "bilateral"),
+    (rs.Softmax, dict(top_k_temperature=0.0), "top_k_temperature"),
+    (rs.Softmax, dict(top_k_every=0), "top_k_every"),
     (rs.Softmax, dict(group_size=0), "group_size"),
     (rs.CCL, dict(margin=1.5), "margin"),
     (rs.CCL, dict(margin=-1.01), "margin"),
@@ -481,3 +508,36 @@ def test_an_item_without_training_positives_gets_no_bias_above_the_lowest_held(
     assert b[counts == 0].max() <= b[counts > 0].min()
     items, _ = model.recommend(np.arange(100), k=10, exclude=train)
     assert (counts[items] > 0).all()
+
+
+@pytest.mark.parametrize("cosine, bias", [(False, False), (True, False), (True, True)])
+def test_top_k_thresholds_are_the_kth_largest_score(cosine, bias):
+    """Without sampled items the threshold is the K-th largest score of the
+    user's positives (the smallest when there are fewer than K), the scores
+    computed here with numpy; with sampled items it can only be as high or higher."""
+    from recsample.losses.softmax import top_k_thresholds
+    rng = np.random.default_rng(3)
+    k, n_users, n_items, top_k = 6, 40, 30, 3
+    U = rng.normal(0, 0.5, (n_users, k + 1)).astype(np.float32)
+    V = rng.normal(0, 0.5, (n_items, k + 1)).astype(np.float32)
+    U[:, k] = 1.0
+    train = sp.random(n_users, n_items, density=0.2, random_state=4, format="csr")
+    S = U[:, :k].astype(np.float64) @ V[:, :k].T.astype(np.float64)
+    if cosine:
+        S /= np.linalg.norm(U[:, :k], axis=1)[:, None] * np.linalg.norm(V[:, :k], axis=1)[None]
+    if bias:
+        S += V[:, k]
+    out = np.full(n_users, np.nan)
+    top_k_thresholds(U, V, train.indptr, train.indices, k, bias, cosine, top_k, 0, 0, 0,
+                     0, n_users, out)
+    for u in range(n_users):
+        scores = np.sort(S[u, train.indices[train.indptr[u]:train.indptr[u + 1]]])[::-1]
+        want = scores[top_k - 1] if len(scores) >= top_k else scores.min(initial=np.inf)
+        if len(scores):
+            assert out[u] == pytest.approx(want, rel=1e-5, abs=1e-6), u
+    sampled = np.full(n_users, np.nan)
+    top_k_thresholds(U, V, train.indptr, train.indices, k, bias, cosine, top_k, 50, 0, 0,
+                     0, n_users, sampled)
+    has = np.diff(train.indptr) >= top_k
+    assert np.all(sampled[has] >= out[has] - 1e-9)
+    assert np.any(sampled[has] > out[has] + 1e-6)
