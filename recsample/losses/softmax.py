@@ -79,6 +79,7 @@ from numba import njit
 
 from ..core.linalg import _FAST
 from .._rng import next_int, stream
+from ..evaluation.topk import _kth_largest
 from .base import group_gradients, implements, user_group_gradients
 
 #: the pairwise form's activations (``SoftmaxLoss.activation``); 0 is the plain softmax
@@ -301,4 +302,4 @@ def top_k_thresholds(U, V, indptr, indices, k, has_bias, cosine, top_k, n_sample
         if m <= top_k:
             out[u] = sc.min()
         else:
-            out[u] = np.partition(sc, m - top_k)[m - top_k]
+            out[u] = _kth_largest(sc, top_k)
