@@ -71,8 +71,9 @@ def configurations() -> dict:
         # 2026-12-06): ahead of it on validation by 0.8-1.4% in recall@20 at
         # 20-100 epochs, and in this command's search (0.2248 at 150 against
         # 0.2221 at 180). On test seed 0 gave 0.1900 / 0.1590 in 622 s of
-        # training (4.1 s an epoch), below softmax-dns-decay and over 10
-        # minutes; the other seeds were not run. Not kept
+        # training, against 0.1900 / 0.1599 in 566 s for softmax-dns-decay
+        # at the same 150 epochs, seed and (slow) day; the other seeds were
+        # not run. Not kept
         "softmax-dns-relu": (rs.Softmax, dict(factors=64, epochs=180, sampler="dns",
                                               activation="relu", pair_scale=1.0)),
         # the same with 512 negatives shared by up to 16 positives (the same
