@@ -92,10 +92,11 @@ def first_part(name, path=None):
     return data[0] if isinstance(data, tuple) else data
 
 
-def fit_valid(train):
-    """(fit, valid): a per-user 10% of ``train`` carved off as validation (seed 0)."""
+def fit_valid(train, seed=0):
+    """(fit, valid): a per-user 10% of ``train`` carved off as validation (seed 0
+    unless given)."""
     import recsample as rs
-    return rs.split.random_holdout(train, test_fraction=0.1, seed=0)
+    return rs.split.random_holdout(train, test_fraction=0.1, seed=seed)
 
 
 def training_set(ap, args):

@@ -1,9 +1,10 @@
 """One row of the Gowalla validation search (docs/results/gowalla/search.md).
 
-    python benchmarks/studies/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10]
+    python benchmarks/studies/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10] [--carve-seed 0]
 
 Trains ``rs.<MODEL>(**settings)`` on 90% of each user's items of the
-release's train.txt (seed 0) and prints validation recall@20 / NDCG@20 on the
+release's train.txt (carving seed 0 unless ``--carve-seed`` gives another)
+and prints validation recall@20 / NDCG@20 on the
 other 10% every ``--every`` epochs, with the elapsed and per-epoch seconds.
 test.txt is never read. Settings are the model's constructor arguments as a
 JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32), and
@@ -31,8 +32,11 @@ def main(argv=None):
     ap.add_argument("--user-weight-power", type=float, default=0.0, metavar="A",
                     help="weight each training positive of user u by n_u^-A, n_u the "
                          "user's training positives (fit's sample_weight; 0: unweighted)")
+    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
+                    help="seed of the validation carving (default 0, every recorded row's)")
     args = ap.parse_args(argv)
-    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0])
+    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
+                                  seed=args.carve_seed)
     settings = json.loads(args.settings)
     if settings.get("sampler") == "dns32":
         settings["sampler"] = rs.samplers.DNS(candidates=32)
