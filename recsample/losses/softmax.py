@@ -271,12 +271,13 @@ def _pairwise_gradients(it, kind, s, iw, beta, x, lq, n_pos, n_neg, g):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def top_k_thresholds(U, V, indptr, indices, k, has_bias, cosine, top_k, n_sample, seed, epoch,
-                     lo, hi, out):
+def top_k_thresholds(U, V, item_norms, indptr, indices, k, has_bias, cosine, top_k, n_sample,
+                     seed, epoch, lo, hi, out):
     """Into ``out[lo:hi]``, each user's top-K threshold: the ``top_k``-th
     largest score (as the loop scores: dot product, or cosine plus the item
     bias) among the user's training positives and ``n_sample`` items drawn
-    uniformly (the stream of (seed, epoch, user))."""
+    uniformly (the stream of (seed, epoch, user)). ``item_norms``: the
+    length of each item row's first ``k`` columns (read for cosines only)."""
     n_items = V.shape[0]
     for u in range(lo, hi):
         a = indptr[u]
@@ -291,11 +292,9 @@ def top_k_thresholds(U, V, indptr, indices, k, has_bias, cosine, top_k, n_sample
         for r in range(m):
             j = indices[a + r] if r < n_pos else next_int(st, n_items)
             d = 0.0
-            sv = 0.0
             for f in range(k):
                 d += np.float64(U[u, f]) * V[j, f]
-                sv += np.float64(V[j, f]) * V[j, f]
-            v = d / (nu * math.sqrt(max(sv, 1e-24))) if cosine else d
+            v = d / (nu * max(item_norms[j], 1e-12)) if cosine else d
             if has_bias:
                 v += V[j, k]
             sc[r] = v

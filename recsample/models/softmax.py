@@ -105,8 +105,9 @@ class Softmax(GroupModel):
 
     def _train_epoch(self, run, epoch):
         if self.top_k is not None and epoch % run.p["top_k_every"] == 0:
-            p, m = run.p, run.matrix
-            calls = [(top_k_thresholds, (run.U, run.V, m.indptr, m.indices, p["factors"],
+            p, m, k = run.p, run.matrix, run.p["factors"]
+            norms = np.sqrt(np.einsum("ij,ij->i", run.V[:, :k], run.V[:, :k], dtype=np.float64))
+            calls = [(top_k_thresholds, (run.U, run.V, norms, m.indptr, m.indices, p["factors"],
                                          self.use_bias, self.similarity == "cosine",
                                          p["top_k"], TOP_K_SAMPLE, p["seed"], epoch, lo, hi,
                                          run.loss.threshold))

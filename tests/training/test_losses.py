@@ -527,8 +527,9 @@ def test_top_k_thresholds_are_the_kth_largest_score(cosine, bias):
         S /= np.linalg.norm(U[:, :k], axis=1)[:, None] * np.linalg.norm(V[:, :k], axis=1)[None]
     if bias:
         S += V[:, k]
+    norms = np.linalg.norm(V[:, :k].astype(np.float64), axis=1)
     out = np.full(n_users, np.nan)
-    top_k_thresholds(U, V, train.indptr, train.indices, k, bias, cosine, top_k, 0, 0, 0,
+    top_k_thresholds(U, V, norms, train.indptr, train.indices, k, bias, cosine, top_k, 0, 0, 0,
                      0, n_users, out)
     for u in range(n_users):
         scores = np.sort(S[u, train.indices[train.indptr[u]:train.indptr[u + 1]]])[::-1]
@@ -536,8 +537,8 @@ def test_top_k_thresholds_are_the_kth_largest_score(cosine, bias):
         if len(scores):
             assert out[u] == pytest.approx(want, rel=1e-5, abs=1e-6), u
     sampled = np.full(n_users, np.nan)
-    top_k_thresholds(U, V, train.indptr, train.indices, k, bias, cosine, top_k, 50, 0, 0,
-                     0, n_users, sampled)
+    top_k_thresholds(U, V, norms, train.indptr, train.indices, k, bias, cosine, top_k, 50, 0,
+                     0, 0, n_users, sampled)
     has = np.diff(train.indptr) >= top_k
     assert np.all(sampled[has] >= out[has] - 1e-9)
     assert np.any(sampled[has] > out[has] + 1e-6)
