@@ -1,0 +1,92 @@
+"""Gowalla validation: factors pulled toward their neighbours in the training graph after each epoch.
+
+    python benchmarks/studies/gowalla_smoothing.py --path DIR Softmax '{"sampler": "dns", "epochs": 80, "n_threads": 2}' --items 0.1 [--users 0.0] [--every 20] [--carve-seed 0]
+
+Trains ``rs.<MODEL>(**settings)`` on the 90% carving of train.txt that
+``gowalla_search.py`` uses, and after every epoch moves the factor rows in
+place (the next epoch trains from the moved rows), each at its own length:
+
+- items, with ``--items`` eta: v <- |v| normalise((1 - eta) v^ + eta (S v^)),
+  v^ the unit rows, S = D_i^-1/2 X^T D_u^-1 X D_i^-1/2 (X the
+  binary user x item matrix, D its degrees): one step of the symmetric
+  item-item propagation of LightGCN's graph, a proximal step of a graph
+  Laplacian penalty;
+- users, with ``--users`` eta: u <- |u| normalise((1 - eta) u^ + eta h^),
+  h the mean of the unit rows of the user's training items.
+
+This is a study of a training-time regulariser for matrix factorisation: the
+model still scores users by the dot product of its own rows. Every
+``--every`` epochs it prints validation recall@20 / NDCG@20 and the seconds
+the moves took. test.txt is never read.
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
+import common  # noqa: E402
+import recsample as rs  # noqa: E402
+
+
+def unit(F):
+    norms = np.maximum(np.linalg.norm(F, axis=1), 1e-12)[:, None]
+    return F / norms, norms
+
+
+def main(argv=None):
+    ap = common.parser(__doc__, paragraph=True)
+    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
+    ap.add_argument("settings", help="JSON object of constructor arguments")
+    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
+                                                 "(default: ../shared/data/gowalla)")
+    ap.add_argument("--items", type=float, default=0.0, metavar="ETA",
+                    help="the item rows' step toward their propagated rows, in [0, 1]")
+    ap.add_argument("--users", type=float, default=0.0, metavar="ETA",
+                    help="the user rows' step toward the mean of their items' rows, in [0, 1]")
+    ap.add_argument("--every", type=int, default=20, help="score every N epochs")
+    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
+                    help="seed of the validation carving (default 0)")
+    args = ap.parse_args(argv)
+    for name in ("items", "users"):
+        if not 0 <= getattr(args, name) <= 1:
+            ap.error(f"--{name} must be in [0, 1], got {getattr(args, name)}")
+    if args.every < 1:
+        ap.error(f"--every must be at least 1, got {args.every}")
+    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
+                                  seed=args.carve_seed)
+    X = (fit.matrix if hasattr(fit, "matrix") else fit).tocsr().astype(np.float64)
+    X.data[:] = 1.0
+    du = np.maximum(np.asarray(X.sum(axis=1)).ravel(), 1.0)
+    di = np.maximum(np.asarray(X.sum(axis=0)).ravel(), 1.0)
+    A = (sp.diags(du ** -0.5) @ X @ sp.diags(di ** -0.5)).tocsr()
+    AT = A.T.tocsr()
+    mean_of_items = (sp.diags(1.0 / du) @ X).tocsr()
+    model = getattr(rs, args.model)(**json.loads(args.settings))
+    k = model.factors
+
+    def move(epoch, m, record, elapsed):
+        start = time.perf_counter()
+        U, V = m._user_factors, m._item_factors  # the arrays training goes on with
+        if args.items:
+            Vh, lengths = unit(V[:, :k].astype(np.float64))
+            V[:, :k] = unit((1 - args.items) * Vh + args.items * (AT @ (A @ Vh)))[0] * lengths
+        if args.users:
+            Uh, lengths = unit(U[:, :k].astype(np.float64))
+            h = unit(mean_of_items @ unit(V[:, :k].astype(np.float64))[0])[0]
+            U[:, :k] = unit((1 - args.users) * Uh + args.users * h)[0] * lengths
+        seconds = time.perf_counter() - start
+        if (epoch + 1) % args.every == 0:
+            s = rs.evaluate(m, valid, train=fit, k=(20,), metrics=("recall", "ndcg")).summary()
+            print(f"epoch {epoch + 1}: {elapsed:.0f} s, epoch {record['seconds']:.1f} s, "
+                  f"moves {seconds:.2f} s; "
+                  + " ".join(f"{r.metric}@20={r.mean:.4f}" for r in s.itertuples()), flush=True)
+
+    model.fit(fit, callbacks=[move], progress=False)
+
+
+if __name__ == "__main__":
+    main()
