@@ -18,6 +18,7 @@ sets that do not ship (gowalla, nbpo-amazon) are looked for in
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -203,6 +204,36 @@ def add_gowalla_path(ap):
     gowalla's train.txt and test.txt; default ``../shared/data/gowalla``."""
     ap.add_argument("--gowalla-path", "--gowalla", dest="gowalla_path", default=str(GOWALLA),
                     help="folder with gowalla's train.txt and test.txt (default: %(default)s)")
+
+
+def add_gowalla_study_args(ap, every=10):
+    """The arguments of a Gowalla validation study of one model: ``MODEL``,
+    ``SETTINGS`` (JSON), ``--path DIR``, ``--every N`` and ``--carve-seed S``."""
+    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
+    ap.add_argument("settings", help="JSON object of constructor arguments")
+    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
+                                                 "(default: ../shared/data/gowalla)")
+    ap.add_argument("--every", type=int, default=every, help="score every N epochs")
+    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
+                    help="seed of the validation carving (default 0, every recorded row's)")
+
+
+def gowalla_study(ap, args):
+    """(fit, valid, model) for :func:`add_gowalla_study_args`'s arguments:
+    train.txt's carving and the model built from its settings, where
+    ``"sampler": "dns32"`` stands for DNS(candidates=32) and ``"sampler":
+    {"name": ..., **parameters}`` for a sampler built from its name."""
+    import recsample as rs
+    if args.every < 1:
+        ap.error(f"--every must be at least 1, got {args.every}")
+    fit, valid = fit_valid(train_test("gowalla", args.path)[0], seed=args.carve_seed)
+    settings = json.loads(args.settings)
+    if settings.get("sampler") == "dns32":
+        settings["sampler"] = rs.samplers.DNS(candidates=32)
+    elif isinstance(settings.get("sampler"), dict):
+        spec = dict(settings["sampler"])
+        settings["sampler"] = rs.samplers.SAMPLERS[spec.pop("name")](**spec)
+    return fit, valid, getattr(rs, args.model)(**settings)
 
 
 def add_dataset_args(ap, default="movielens-small", choices=None, path_help=None):

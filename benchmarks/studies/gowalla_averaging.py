@@ -15,7 +15,6 @@ and each average are scored on the same validation part (recall@20 / NDCG@20),
 so the comparison is paired: one training run, one set of draws. test.txt is
 never read.
 """
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,26 +28,16 @@ import recsample as rs  # noqa: E402
 
 def main(argv=None):
     ap = common.parser(__doc__, paragraph=True)
-    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
-    ap.add_argument("settings", help="JSON object of constructor arguments")
-    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
-                                                 "(default: ../shared/data/gowalla)")
-    ap.add_argument("--every", type=int, default=20, help="score every N epochs")
+    common.add_gowalla_study_args(ap, every=20)
     ap.add_argument("--decays", type=float, nargs="*", default=[0.5, 0.8, 0.9, 0.95],
                     metavar="D", help="per-epoch decays of the moving averages, each in (0, 1)")
     ap.add_argument("--swa-from", type=int, nargs="*", default=[], metavar="E",
                     help="uniform averages of the epochs after E")
-    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
-                    help="seed of the validation carving (default 0)")
     args = ap.parse_args(argv)
-    if args.every < 1:
-        ap.error(f"--every must be at least 1, got {args.every}")
     for d in args.decays:
         if not 0 < d < 1:
             ap.error(f"--decays must each be in (0, 1), got {d}")
-    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
-                                  seed=args.carve_seed)
-    model = getattr(rs, args.model)(**json.loads(args.settings))
+    fit, valid, model = common.gowalla_study(ap, args)
     averages = {}  # name -> [users, items, count]
 
     def rows(F):

@@ -11,7 +11,6 @@ JSON object; ``"sampler": "dns32"`` stands for DNS(candidates=32), and
 ``"sampler": {"name": "popularity", "alpha": 0.75}`` for a sampler built
 from its name and parameters.
 """
-import json
 import sys
 from pathlib import Path
 
@@ -24,26 +23,12 @@ import recsample as rs  # noqa: E402
 
 def main(argv=None):
     ap = common.parser(__doc__, paragraph=True)
-    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
-    ap.add_argument("settings", help="JSON object of constructor arguments")
-    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
-                                                 "(default: ../shared/data/gowalla)")
-    ap.add_argument("--every", type=int, default=10, help="evaluate every N epochs")
+    common.add_gowalla_study_args(ap, every=10)
     ap.add_argument("--user-weight-power", type=float, default=0.0, metavar="A",
                     help="weight each training positive of user u by n_u^-A, n_u the "
                          "user's training positives (fit's sample_weight; 0: unweighted)")
-    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
-                    help="seed of the validation carving (default 0, every recorded row's)")
     args = ap.parse_args(argv)
-    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
-                                  seed=args.carve_seed)
-    settings = json.loads(args.settings)
-    if settings.get("sampler") == "dns32":
-        settings["sampler"] = rs.samplers.DNS(candidates=32)
-    elif isinstance(settings.get("sampler"), dict):
-        spec = dict(settings["sampler"])
-        settings["sampler"] = rs.samplers.SAMPLERS[spec.pop("name")](**spec)
-    model = getattr(rs, args.model)(**settings)
+    fit, valid, model = common.gowalla_study(ap, args)
 
     def report(epoch, m, record, elapsed):
         if (epoch + 1) % args.every == 0:

@@ -24,7 +24,6 @@ model still scores users by the dot product of its own rows. Every
 ``--every`` epochs it prints validation recall@20 / NDCG@20 and the seconds
 the moves took. test.txt is never read.
 """
-import json
 import sys
 import time
 from pathlib import Path
@@ -45,27 +44,18 @@ def unit(F):
 
 def main(argv=None):
     ap = common.parser(__doc__, paragraph=True)
-    ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
-    ap.add_argument("settings", help="JSON object of constructor arguments")
-    ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
-                                                 "(default: ../shared/data/gowalla)")
+    common.add_gowalla_study_args(ap, every=20)
     ap.add_argument("--items", type=float, default=0.0, metavar="ETA",
                     help="the item rows' step toward their propagated rows, in [0, 1]")
     ap.add_argument("--users", type=float, default=0.0, metavar="ETA",
                     help="the user rows' step toward the mean of their items' rows, in [0, 1]")
     ap.add_argument("--svd-init", type=float, default=None, metavar="P",
                     help="start from A's top singular vectors times sigma^P")
-    ap.add_argument("--every", type=int, default=20, help="score every N epochs")
-    ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
-                    help="seed of the validation carving (default 0)")
     args = ap.parse_args(argv)
     for name in ("items", "users"):
         if not 0 <= getattr(args, name) <= 1:
             ap.error(f"--{name} must be in [0, 1], got {getattr(args, name)}")
-    if args.every < 1:
-        ap.error(f"--every must be at least 1, got {args.every}")
-    fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
-                                  seed=args.carve_seed)
+    fit, valid, model = common.gowalla_study(ap, args)
     X = (fit.matrix if hasattr(fit, "matrix") else fit).tocsr().astype(np.float64)
     X.data[:] = 1.0
     du = np.maximum(np.asarray(X.sum(axis=1)).ravel(), 1.0)
@@ -73,7 +63,6 @@ def main(argv=None):
     A = (sp.diags(du ** -0.5) @ X @ sp.diags(di ** -0.5)).tocsr()
     AT = A.T.tocsr()
     mean_of_items = (sp.diags(1.0 / du) @ X).tocsr()
-    model = getattr(rs, args.model)(**json.loads(args.settings))
     k = model.factors
     if args.svd_init is not None:
         left, sigma, right = svds(A, k=k, random_state=0)
