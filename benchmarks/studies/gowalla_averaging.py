@@ -13,7 +13,13 @@ With cosine similarity each row is averaged at unit length (the item bias, in
 the last column, as it is). Every ``--every`` epochs the model's own factors
 and each average are scored on the same validation part (recall@20 / NDCG@20),
 so the comparison is paired: one training run, one set of draws. test.txt is
-never read.
+never read, except with ``--test``.
+
+With ``--test`` (settings, decays and epochs chosen on validation first) the
+model trains on the whole of train.txt and only its last epoch is scored,
+own factors and averages alike, on test.txt:
+
+    python benchmarks/studies/gowalla_averaging.py --path DIR Softmax '{"sampler": "dns", "epochs": 180, "n_threads": 2, "seed": 0}' --decays 0.9 --test
 """
 import sys
 import time
@@ -33,11 +39,18 @@ def main(argv=None):
                     metavar="D", help="per-epoch decays of the moving averages, each in (0, 1)")
     ap.add_argument("--swa-from", type=int, nargs="*", default=[], metavar="E",
                     help="uniform averages of the epochs after E")
+    ap.add_argument("--test", action="store_true",
+                    help="train on the whole of train.txt and score the last epoch on test.txt")
     args = ap.parse_args(argv)
     for d in args.decays:
         if not 0 < d < 1:
             ap.error(f"--decays must each be in (0, 1), got {d}")
     fit, valid, model = common.gowalla_study(ap, args)
+    if args.test:
+        fit, valid = common.train_test("gowalla", args.path)
+    last = model.epochs
+    if args.test and not isinstance(last, int):
+        ap.error(f"--test needs the settings' epochs as a number, got {last!r}")
     averages = {}  # name -> [users, items, count]
 
     def rows(F):
@@ -70,11 +83,13 @@ def main(argv=None):
                 if a[2] > 1:
                     a[0] += (U - a[0]) / a[2]
                     a[1] += (V - a[1]) / a[2]
-        if (epoch + 1) % args.every == 0:
+        if (epoch + 1 == last) if args.test else ((epoch + 1) % args.every == 0):
             start = time.perf_counter()
             parts = [f"own {score(U, V)}"]
             parts += [f"{name} {score(a[0], a[1])}" for name, a in averages.items()]
-            print(f"epoch {epoch + 1}: {elapsed:.0f} s, epoch {record['seconds']:.1f} s; "
+            trained = sum(r["seconds"] for r in m.history_)
+            print(f"{'test' if args.test else 'validation'}, "
+                  f"epoch {epoch + 1}: {elapsed:.0f} s ({trained:.0f} s training), epoch {record['seconds']:.1f} s; "
                   + "; ".join(parts) + f" (scored in {time.perf_counter() - start:.0f} s)",
                   flush=True)
 
