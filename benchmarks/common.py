@@ -218,15 +218,17 @@ def add_gowalla_study_args(ap, every=10):
                     help="seed of the validation carving (default 0, every recorded row's)")
 
 
-def gowalla_study(ap, args):
+def gowalla_study(ap, args, test=False):
     """(fit, valid, model) for :func:`add_gowalla_study_args`'s arguments:
-    train.txt's carving and the model built from its settings, where
-    ``"sampler": "dns32"`` stands for DNS(candidates=32) and ``"sampler":
-    {"name": ..., **parameters}`` for a sampler built from its name."""
+    train.txt's carving (with ``test``: train.txt and test.txt themselves)
+    and the model built from its settings, where ``"sampler": "dns32"``
+    stands for DNS(candidates=32) and ``"sampler": {"name": ...,
+    **parameters}`` for a sampler built from its name."""
     import recsample as rs
     if args.every < 1:
         ap.error(f"--every must be at least 1, got {args.every}")
-    fit, valid = fit_valid(train_test("gowalla", args.path)[0], seed=args.carve_seed)
+    train, held = train_test("gowalla", args.path)
+    fit, valid = (train, held) if test else fit_valid(train, seed=args.carve_seed)
     settings = json.loads(args.settings)
     if settings.get("sampler") == "dns32":
         settings["sampler"] = rs.samplers.DNS(candidates=32)

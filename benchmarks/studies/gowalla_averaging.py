@@ -45,9 +45,7 @@ def main(argv=None):
     for d in args.decays:
         if not 0 < d < 1:
             ap.error(f"--decays must each be in (0, 1), got {d}")
-    fit, valid, model = common.gowalla_study(ap, args)
-    if args.test:
-        fit, valid = common.train_test("gowalla", args.path)
+    fit, valid, model = common.gowalla_study(ap, args, test=args.test)
     last = model.epochs
     if args.test and not isinstance(last, int):
         ap.error(f"--test needs the settings' epochs as a number, got {last!r}")

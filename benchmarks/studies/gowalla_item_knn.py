@@ -17,6 +17,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
 import common  # noqa: E402
 import recsample as rs  # noqa: E402
+from recsample.interactions import as_csr  # noqa: E402
 
 
 def main(argv=None):
@@ -29,7 +30,7 @@ def main(argv=None):
     start = time.perf_counter()
     fit, valid = common.fit_valid(common.train_test("gowalla", args.path)[0],
                                   seed=args.carve_seed)
-    X = (fit.matrix if hasattr(fit, "matrix") else fit).tocsr().astype(np.float32)
+    X = as_csr(fit, "fit").astype(np.float32)
     X.data[:] = 1.0
     degrees = np.maximum(np.asarray(X.sum(axis=0)).ravel(), 1.0)
     XD = (X @ sp.diags((degrees ** -0.5).astype(np.float32))).tocsr()

@@ -17,7 +17,7 @@ place (the next epoch trains from the moved rows), each at its own length:
 With ``--svd-init`` P the factors start from the top singular vectors of
 A = D_u^-1/2 X D_i^-1/2 (users: the left ones times sigma^P, items: the right
 ones times sigma^P), each row scaled to the length of the default start
-(0.1 sqrt(factors)), in place of the random start.
+(init_scale sqrt(factors)), in place of the random start.
 
 This is a study of a training-time regulariser for matrix factorisation: the
 model still scores users by the dot product of its own rows. Every
@@ -35,6 +35,7 @@ from scipy.sparse.linalg import svds
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
 import common  # noqa: E402
 import recsample as rs  # noqa: E402
+from recsample.interactions import as_csr  # noqa: E402
 
 
 def unit(F):
@@ -56,7 +57,7 @@ def main(argv=None):
         if not 0 <= getattr(args, name) <= 1:
             ap.error(f"--{name} must be in [0, 1], got {getattr(args, name)}")
     fit, valid, model = common.gowalla_study(ap, args)
-    X = (fit.matrix if hasattr(fit, "matrix") else fit).tocsr().astype(np.float64)
+    X = as_csr(fit, "fit").astype(np.float64)
     X.data[:] = 1.0
     du = np.maximum(np.asarray(X.sum(axis=1)).ravel(), 1.0)
     di = np.maximum(np.asarray(X.sum(axis=0)).ravel(), 1.0)
@@ -72,7 +73,7 @@ def main(argv=None):
         def spectral_start(n_users, n_items, p, rng):
             U, V = random_start(n_users, n_items, p, rng)  # keeps the bias column
             for F, S in zip((U, V), spectral):
-                F[:, :k] = unit(S)[0] * 0.1 * np.sqrt(k)
+                F[:, :k] = unit(S)[0] * p["init_scale"] * np.sqrt(k)
             return U, V
         model._init_factors = spectral_start
 
