@@ -1,7 +1,8 @@
 """``FactorModel``, what every factor model shares, and its ``fit``: the
 factors, the training loop as a sequence of named steps (``_start_fit``,
-``_epoch_order``, ``_train_epoch``, ``_epoch_record``, ``_validate_epoch``)
-and ``save``. The rest comes from mixins, each in the module named after it:
+``_epoch_order``, ``_train_epoch``, ``_average_epoch``, ``_epoch_record``,
+``_validate_epoch``) and ``save``. The rest comes from mixins, each in the
+module named after it:
 
 - ``_hyperparams.ResolvedParams``: the parameters' values and checks
   (``effective_params``, ``param_sources``); ``parameters_doc`` writes the
@@ -53,7 +54,8 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
                  user_regularization=None, item_regularization=None,
                  bias_regularization=None, negatives=1, sampler="uniform", use_bias=True,
                  similarity="dot", init="normal", init_scale=0.1, optimizer="sgd",
-                 batch_size=5000, learning_rate_decay=1.0, clip_sigmoid=0.0, shuffle=True,
+                 batch_size=5000, learning_rate_decay=1.0, average_decay=None,
+                 clip_sigmoid=0.0, shuffle=True,
                  visit="auto", seed=0, n_threads=None, patience=None, valid_metric="ndcg@10",
                  eval_every=1):
         self._store_params(locals())
@@ -168,7 +170,8 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
         positive themselves (k-OS) refuse weights.
 
         Training that fails part-way (an exception, Ctrl-C) leaves the factors
-        of the last finished epoch in place and its record in ``history_``.
+        of the last finished epoch in place (with ``average_decay``, their
+        average up to it) and its record in ``history_``.
 
         With ``epochs="auto"`` the model chooses its number of epochs on a
         validation part carved from ``train`` (or on ``valid``), then trains
@@ -189,6 +192,7 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
             for epoch in range(run.p["epochs"]):
                 t0 = time.perf_counter()
                 lr = self._train_epoch(run, epoch)
+                self._average_epoch(run)
                 record = self._epoch_record(run, epoch, lr, time.perf_counter() - t0)
                 stop = self._validate_epoch(run, epoch, record, best)
                 self.history_.append(record)
@@ -284,7 +288,7 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
             p=p, matrix=matrix, weights=weights, packed=packed, vmat=vmat, metric=metric,
             cutoff=cutoff, sampler=sampler, loss=loss, batch=batch, grouped=grouped,
             rng=rng, U=U, V=V, state=state, pos=positives_of(matrix), order=order,
-            unheld=unheld, held=held,
+            unheld=unheld, held=held, average=None,
             block_size=block_size, n_blocks=n_blocks, per_refresh=per_refresh,
             opt=make_optim(self.optimizer, U, V), worker_states=workers.__getitem__,
             label=(f"the training loop for {type(self).__name__} with sampler "
@@ -358,6 +362,22 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
             V[run.unheld, k] = np.minimum(V[run.unheld, k], V[run.held, k].min())
         return lr
 
+    def _average_epoch(self, run):
+        """With ``average_decay``: fold the epoch's factors, as the model
+        scores them, into the running average, and make the average the
+        model's factors (training goes on moving ``run.U`` and ``run.V``)."""
+        d = run.p["average_decay"]
+        if d is None:
+            return
+        U, V = self._exported(run.U), self._exported(run.V)
+        if run.average is None:
+            run.average = (np.array(U, dtype=np.float32), np.array(V, dtype=np.float32))
+        else:
+            w = np.float32(1.0 - d)
+            for A, F in zip(run.average, (U, V)):
+                A -= w * (A - F)   # A <- d A + (1 - d) F
+        self._user_factors, self._item_factors = run.average
+
     def _epoch_record(self, run, epoch, lr, seconds):
         """The epoch's entry of ``history_`` from the blocks' counters."""
         out = run.out
@@ -382,7 +402,8 @@ class FactorModel(ResolvedParams, Serving, FoldIn, _DeprecatedFlipModel, Fitted,
         record[self.valid_metric] = value
         if value > best["score"]:
             best.update(score=value, epoch=epoch, bad_rounds=0,
-                        arrays=(run.U.copy(), run.V.copy(), _copy_state(run.state)))
+                        arrays=(self._user_factors.copy(), self._item_factors.copy(),
+                                _copy_state(run.state)))
             return False
         best["bad_rounds"] += 1
         return self.patience is not None and best["bad_rounds"] >= self.patience

@@ -44,7 +44,7 @@ class NBPO(BPO):
                  item_regularization=None, bias_regularization=None, negatives=4,
                  sampler=_NBPO_SAMPLER, use_bias=False, similarity="dot",
                  init="uniform", init_scale=1.0 / 50 ** 0.5, optimizer="batch",
-                 batch_size=5000, learning_rate_decay=0.99,
+                 batch_size=5000, learning_rate_decay=0.99, average_decay=None,
                  clip_sigmoid=10.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1):
         self._store_params(locals())

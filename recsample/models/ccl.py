@@ -19,7 +19,7 @@ class CCL(GroupModel):
                  item_regularization=None, bias_regularization=None, negatives=256,
                  sampler="uniform", use_bias=False, similarity="cosine",
                  init="normal", init_scale=0.1, optimizer="adagrad",
-                 batch_size=5000, learning_rate_decay=1.0,
+                 batch_size=5000, learning_rate_decay=1.0, average_decay=None,
                  clip_sigmoid=0.0, shuffle=True, visit="auto", seed=0,
                  n_threads=None, patience=None, valid_metric="ndcg@10", eval_every=1,
                  group_size=8, margin=0.9, negative_weight=8.0, logq=True):

@@ -67,6 +67,13 @@ def configurations() -> dict:
         # which fit 10 minutes; the search picks the epoch. The rows of
         # 120 and 160 epochs were run with --epochs
         "softmax-dns-decay": (rs.Softmax, dict(factors=64, epochs=200, sampler="dns")),
+        # the same, the model being the moving average of its factors over
+        # the epochs (average_decay=0.9; 2026-12-07). Of 0.5, 0.8, 0.9 and
+        # 0.95, d = 0.9 had the best validation NDCG@20 at 180 epochs, its
+        # recall level with the own factors' (0.2227 / 0.1270 against
+        # 0.2227 / 0.1265; benchmarks/studies/gowalla_averaging.py)
+        "softmax-dns-ema": (rs.Softmax, dict(factors=64, epochs=200, sampler="dns",
+                                             average_decay=0.9)),
         # the same in the pairwise form with relu at pair_scale 1 (after PSL;
         # 2026-12-06): ahead of it on validation by 0.8-1.4% in recall@20 at
         # 20-100 epochs, and in this command's search (0.2248 at 150 against
