@@ -1,6 +1,8 @@
 """Saving and loading models: one ``.npz`` file, no pickles, written atomically.
 
-The archive holds the factor arrays, any arrays a learning sampler keeps
+The archive holds the factor arrays (the model's own rows: with cosine
+similarity they are not normalised, ``load_model(...).item_factors`` is),
+any arrays a learning sampler keeps
 (NBPO's P and Q), and a JSON document under ``__metadata__`` with the model
 class, its parameters, the sampler, the recsample version and a format number.
 Loading reads only arrays and JSON, so it never executes code from the file.
@@ -41,7 +43,10 @@ def save_model(model, path) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-    arrays = {"user_factors": model.user_factors, "item_factors": model.item_factors}
+    # the model's own rows: with cosine similarity not normalised (the
+    # properties normalise them on reading), so that a loaded model is the
+    # same model, fold_in's start (the mean of the items' rows) included
+    arrays = {"user_factors": model._user_factors, "item_factors": model._item_factors}
     if getattr(model, "item_counts_", None) is not None:
         arrays["item_counts"] = model.item_counts_
     state = model.sampler_state_
