@@ -1,6 +1,9 @@
 """The Gowalla study: selection on validation, test per seed, the summary
 beside the published rows (the split's loader is tested in
 tests/data/test_gowalla_loader.py)."""
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -56,3 +59,12 @@ def test_the_default_selection_searches_as_epochs_auto_does(movielens_split, mon
     assert scores[best - 1] == max(scores) == chosen["valid recall@20"].iloc[0]
     with pytest.raises(ValueError, match="eval_every and patience"):
         gowalla.select(train, ["bpr"], configs, eval_every=2, progress=False)
+
+
+@pytest.mark.parametrize("page", ["reproducing.md", "cli.md"])
+def test_the_docs_list_every_configuration(page):
+    """The pages that list ``--configs``'s names list them all, in order."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / page).read_text()
+    start = text.index("`bpr-uniform`")
+    listed = re.findall(r"`([a-z0-9-]+)`", text[start:text.index(")", start)])
+    assert listed == list(gowalla.configurations())
