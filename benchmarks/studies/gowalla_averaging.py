@@ -15,6 +15,10 @@ and each average are scored on the same validation part (recall@20 / NDCG@20),
 so the comparison is paired: one training run, one set of draws. test.txt is
 never read, except with ``--test``.
 
+One such average is a library option, ``average_decay`` (the model then
+scores, validates and saves the average); this script keeps several,
+uniform ones too, beside the model's own factors in one run.
+
 With ``--test`` (settings, decays and epochs chosen on validation first) the
 model trains on the whole of train.txt and only its last epoch is scored,
 own factors and averages alike, on test.txt:

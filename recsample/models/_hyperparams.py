@@ -105,10 +105,13 @@ what validation scores, what ``fit(valid=...)`` keeps at the best epoch,
 what callbacks and the fitted model see, and what ``save`` writes;
 ``fold_in`` and ``partial_fit_users`` train new users' rows (not
 averaged) against the average's item factors. The sampler's state is
-the last epoch's. On Gowalla,
-d = 0.9 gave the sampled softmax +0.3% test recall@20 and +0.4%
-NDCG@20 over its own factors, 3 seeds (docs/results-gowalla.md); the
-average costs about two passes over the factors an epoch."""),
+the last epoch's. It helps a long run at its plateau and hurts a short
+one: on Gowalla at 170-180 epochs, d = 0.9 gave the sampled softmax with
+DNS its best test recall@20 and NDCG@20 (+0.3% and +0.4% over the same
+runs' own factors, 3 seeds); at the softmax's 100 default epochs on the
+small sets it ranged from +1.1% to -4% of validation NDCG@10, so it is
+no default (docs/results-gowalla.md, docs/defaults.md). It costs about
+two passes over the factor tables an epoch."""),
     "clip_sigmoid": ("float", """When > 0, sigmoid(x) is taken as 0/1 for |x| > clip_sigmoid."""),
     "shuffle": ("bool", """Visit the positives in a new random order every epoch (the default).
 False keeps the CSR order, user by user, as the NBPO authors' code
