@@ -86,6 +86,10 @@ def test_an_interrupted_fit_keeps_the_average_of_its_finished_epochs(split):
         model.fit(train, callbacks=[stop], progress=False)
     np.testing.assert_array_equal(model._user_factors, seen[2][0])
     np.testing.assert_array_equal(model._item_factors, seen[2][1])
+    # and they are what a fit of those three epochs ends with
+    three = rs.BPR(**dict(params, epochs=3)).fit(train, progress=False)
+    np.testing.assert_array_equal(model._user_factors, three._user_factors)
+    np.testing.assert_array_equal(model._item_factors, three._item_factors)
 
 
 def test_save_load_and_fold_in_use_the_average(split, tmp_path):
