@@ -2,6 +2,7 @@
 validation part carved from train.txt.
 
     python benchmarks/studies/gowalla_popularity_shift.py --path DIR [--carve-seeds 0 1]
+    python benchmarks/studies/gowalla_popularity_shift.py --path DIR --bias-check 60
 
 Items are ranked by their count in train.txt and put in buckets (the 10 most
 frequent, the next 90, ...). For each bucket the script prints its share of
@@ -18,11 +19,23 @@ average, next to the item of a trained one: the mean count (in the part
 trained on) over held-out interactions divided by the same mean over trained
 interactions, 1 when the two are drawn alike. No model is
 trained and no setting is chosen here: test.txt's items are only counted.
+
+``--bias-check EPOCHS`` is a diagnostic of what the shift does to a choice:
+``rs.Softmax`` at its defaults, with and without the item bias
+(``use_bias``), trained for EPOCHS on the 90% of the carving of seed 0, each
+scored three ways: on that carving's validation part; on a part of it
+thinned to look like test.txt (each validation interaction kept with
+probability lift / largest lift of its item's bucket, the lifts those of
+test.txt in the table); and on test.txt itself. It reads the lifts off
+test.txt, so it can say whether the shift explains a disagreement between
+validation and test, and must never be used to choose a setting.
 """
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for common
 import common  # noqa: E402
@@ -38,15 +51,56 @@ def item_counts(part, name, n_items):
     return np.bincount(X.indices, minlength=n_items).astype(np.float64)
 
 
-def lifts(order, held, trained):
-    """Per bucket of ``order`` (items, most frequent first): the bucket's share
-    of ``held`` over its share of ``trained``."""
+def bucket_of(order):
+    """The bucket (index into the ``EDGES`` buckets) of every item, given
+    ``order``, the items from the most frequent to the least."""
     bounds = list(EDGES) + [len(order)]
-    out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        items = order[lo:hi]
-        out.append((held[items].sum() / held.sum()) / (trained[items].sum() / trained.sum()))
-    return out
+    bucket = np.empty(len(order), dtype=np.int64)
+    for b, (lo, hi) in enumerate(pairwise(bounds)):
+        bucket[order[lo:hi]] = b
+    return bucket
+
+
+def lifts(bucket, held, trained):
+    """Per bucket: its share of ``held`` (interactions per item) over its
+    share of ``trained``."""
+    h = np.bincount(bucket, weights=held, minlength=len(EDGES))
+    t = np.bincount(bucket, weights=trained, minlength=len(EDGES))
+    return (h / h.sum()) / (t / t.sum())
+
+
+def thinned(valid, keep, seed=0):
+    """``valid`` (user x item CSR) with each interaction kept with the
+    probability ``keep[item]``."""
+    X = as_csr(valid, "valid").tocoo()
+    mask = np.random.default_rng(seed).random(X.nnz) < keep[X.col]
+    return sp.csr_matrix((X.data[mask], (X.row[mask], X.col[mask])), shape=X.shape)
+
+
+def bias_check(train, test, lift_test, bucket, epochs, threads):
+    """Print the three scorings of ``--bias-check`` for Softmax with and
+    without its item bias."""
+    import recsample as rs
+    fit, valid = common.fit_valid(train, seed=0)
+    keep = lift_test[bucket]
+    like_test = thinned(valid, keep / keep.max())
+    parts = {"validation": (valid, fit), "validation thinned like test": (like_test, fit),
+             "test.txt": (test, train)}
+    print(f"\nSoftmax defaults, {epochs} epochs on the 90% of carving 0; "
+          "recall@20 / NDCG@20 and the bias's ratio:")
+    scores = {}
+    for use_bias in (False, True):
+        model = rs.Softmax(factors=64, epochs=epochs, use_bias=use_bias, n_threads=threads)
+        model.fit(fit, progress=False)
+        for name, (held, seen) in parts.items():
+            s = rs.evaluate(model, held, train=seen, k=(20,),
+                            metrics=("recall", "ndcg")).summary()
+            scores[use_bias, name] = {r.metric: float(r.mean) for r in s.itertuples()}
+    for name in parts:
+        off, on = scores[False, name], scores[True, name]
+        print(f"  {name:30s} no bias {off['recall']:.4f} / {off['ndcg']:.4f}   "
+              f"bias {on['recall']:.4f} / {on['ndcg']:.4f}   "
+              f"ratio {on['recall'] / off['recall']:.3f} / {on['ndcg'] / off['ndcg']:.3f}")
 
 
 def main(argv=None):
@@ -55,18 +109,23 @@ def main(argv=None):
                                                  "(default: ../shared/data/gowalla)")
     ap.add_argument("--carve-seeds", type=int, nargs="+", default=[0, 1], metavar="S",
                     help="seeds of the validation carvings (default: 0 1)")
+    ap.add_argument("--bias-check", type=int, default=0, metavar="EPOCHS",
+                    help="also train Softmax with and without its item bias for EPOCHS and "
+                         "score both on validation, thinned validation and test (a "
+                         "diagnostic, see above)")
+    ap.add_argument("--threads", type=int, default=2, help="training threads (default 2)")
     args = ap.parse_args(argv)
     train, test = common.train_test("gowalla", args.path)
     n_items = as_csr(train, "train").shape[1]
     train_counts = item_counts(train, "train", n_items)
-    order = np.argsort(-train_counts, kind="stable")
+    bucket = bucket_of(np.argsort(-train_counts, kind="stable"))
     rows = [("test.txt / train.txt", item_counts(test, "test", n_items), train_counts)]
     for seed in args.carve_seeds:
         fit, valid = common.fit_valid(train, seed=seed)
         rows.append((f"validation (seed {seed}) / its 90%", item_counts(valid, "valid", n_items),
                      item_counts(fit, "fit", n_items)))
     bounds = list(EDGES) + [n_items]
-    heads = [f"{lo + 1}-{hi}" for lo, hi in zip(bounds[:-1], bounds[1:])]
+    heads = [f"{lo + 1}-{hi}" for lo, hi in pairwise(bounds)]
     print("lift of each bucket of items (ranked by train.txt count):")
     print(f"{'held-out part':36s}" + "".join(f"{h:>13s}" for h in heads)
           + f"{'mean count':>12s}")
@@ -74,8 +133,11 @@ def main(argv=None):
         # mean count of a held-out interaction's item over that of a trained one
         mean = float((held * trained).sum() / held.sum()
                      / ((trained * trained).sum() / trained.sum()))
-        print(f"{name:36s}" + "".join(f"{v:13.3f}" for v in lifts(order, held, trained))
+        print(f"{name:36s}" + "".join(f"{v:13.3f}" for v in lifts(bucket, held, trained))
               + f"{mean:12.3f}")
+    if args.bias_check:
+        bias_check(train, test, lifts(bucket, rows[0][1], rows[0][2]), bucket,
+                   args.bias_check, args.threads)
 
 
 if __name__ == "__main__":
