@@ -2,7 +2,8 @@
 validation part carved from train.txt.
 
     python benchmarks/studies/gowalla_popularity_shift.py --path DIR [--carve-seeds 0 1]
-    python benchmarks/studies/gowalla_popularity_shift.py --path DIR --bias-check 60
+    python benchmarks/studies/gowalla_popularity_shift.py --path DIR --bias-check 100
+    python benchmarks/studies/gowalla_popularity_shift.py --path DIR --configs softmax-dns-decay=180 ...
 
 Items are ranked by their count in train.txt and put in buckets (the 10 most
 frequent, the next 90, ...). For each bucket the script prints its share of
@@ -29,6 +30,9 @@ probability lift / largest lift of its item's bucket, the lifts those of
 test.txt in the table); and on test.txt itself. It reads the lifts off
 test.txt, so it can say whether the shift explains a disagreement between
 validation and test, and must never be used to choose a setting.
+``--configs NAME=EPOCHS ...`` does the same for configurations of
+``recsample reproduce gowalla`` (its thinned score the mean of
+``--thin-seeds`` thinnings).
 """
 import sys
 from itertools import pairwise
@@ -77,30 +81,68 @@ def thinned(valid, keep, seed=0):
     return sp.csr_matrix((X.data[mask], (X.row[mask], X.col[mask])), shape=X.shape)
 
 
+def scored_three_ways(models, train, test, bucket, lift_test, thin_seeds=1):
+    """Fit each of ``models`` (name -> unfitted model) on the 90% of carving 0
+    and score it on that carving's validation part, on the part thinned like
+    test.txt (the mean over ``thin_seeds`` thinnings) and on test.txt:
+    name -> {part: {"recall": r, "ndcg": n}}."""
+    import recsample as rs
+    fit, valid = common.fit_valid(train, seed=0)
+    keep = lift_test[bucket] / lift_test.max()
+    parts = {"validation": [(valid, fit)],
+             "validation thinned like test": [(thinned(valid, keep, seed), fit)
+                                              for seed in range(thin_seeds)],
+             "test.txt": [(test, train)]}
+    out = {}
+    for label, model in models.items():
+        model.fit(fit, progress=False)
+        out[label] = {}
+        for part, pairs in parts.items():
+            rows = [rs.evaluate(model, held, train=seen, k=(20,),
+                                metrics=("recall", "ndcg")).summary() for held, seen in pairs]
+            out[label][part] = {m: float(np.mean([r.loc[r.metric == m, "mean"].iloc[0]
+                                                  for r in rows]))
+                                for m in ("recall", "ndcg")}
+    return out
+
+
 def bias_check(train, test, lift_test, bucket, epochs, threads):
     """Print the three scorings of ``--bias-check`` for Softmax with and
     without its item bias."""
     import recsample as rs
-    fit, valid = common.fit_valid(train, seed=0)
-    keep = lift_test[bucket]
-    like_test = thinned(valid, keep / keep.max())
-    parts = {"validation": (valid, fit), "validation thinned like test": (like_test, fit),
-             "test.txt": (test, train)}
+    models = {use_bias: rs.Softmax(factors=64, epochs=epochs, use_bias=use_bias,
+                                   n_threads=threads) for use_bias in (False, True)}
+    scores = scored_three_ways(models, train, test, bucket, lift_test)
     print(f"\nSoftmax defaults, {epochs} epochs on the 90% of carving 0; "
           "recall@20 / NDCG@20 and the bias's ratio:")
-    scores = {}
-    for use_bias in (False, True):
-        model = rs.Softmax(factors=64, epochs=epochs, use_bias=use_bias, n_threads=threads)
-        model.fit(fit, progress=False)
-        for name, (held, seen) in parts.items():
-            s = rs.evaluate(model, held, train=seen, k=(20,),
-                            metrics=("recall", "ndcg")).summary()
-            scores[use_bias, name] = {r.metric: float(r.mean) for r in s.itertuples()}
-    for name in parts:
-        off, on = scores[False, name], scores[True, name]
-        print(f"  {name:30s} no bias {off['recall']:.4f} / {off['ndcg']:.4f}   "
+    for part in scores[False]:
+        off, on = scores[False][part], scores[True][part]
+        print(f"  {part:30s} no bias {off['recall']:.4f} / {off['ndcg']:.4f}   "
               f"bias {on['recall']:.4f} / {on['ndcg']:.4f}   "
               f"ratio {on['recall'] / off['recall']:.3f} / {on['ndcg'] / off['ndcg']:.3f}")
+
+
+def configs_check(train, test, lift_test, bucket, specs, threads, thin_seeds):
+    """Print the three scorings of ``--configs``: each named configuration of
+    ``recsample reproduce gowalla`` at the given epochs."""
+    from recsample.reproduce.gowalla import configurations
+    known = configurations()
+    models = {}
+    for spec in specs:
+        name, _, epochs = spec.partition("=")
+        if name not in known or not epochs.isdigit():
+            raise SystemExit(f"--configs: expected NAME=EPOCHS with NAME one of "
+                             f"{', '.join(known)}, got {spec!r}")
+        cls, params = known[name]
+        models[spec] = cls(**dict(params, epochs=int(epochs), n_threads=threads))
+    scores = scored_three_ways(models, train, test, bucket, lift_test, thin_seeds)
+    print(f"\ntrained on the 90% of carving 0; recall@20 / NDCG@20 (thinned: mean of "
+          f"{thin_seeds} thinnings):")
+    parts = list(next(iter(scores.values())))
+    print(f"  {'configuration':30s}" + "".join(f"{p:>32s}" for p in parts))
+    for spec, by_part in scores.items():
+        print(f"  {spec:30s}" + "".join(f"{by_part[p]['recall']:22.4f} / {by_part[p]['ndcg']:.4f}"
+                                        for p in parts))
 
 
 def main(argv=None):
@@ -113,6 +155,11 @@ def main(argv=None):
                     help="also train Softmax with and without its item bias for EPOCHS and "
                          "score both on validation, thinned validation and test (a "
                          "diagnostic, see above)")
+    ap.add_argument("--configs", nargs="+", default=[], metavar="NAME=EPOCHS",
+                    help="also train these configurations of `recsample reproduce gowalla` "
+                         "for EPOCHS each and score them as --bias-check does (a diagnostic)")
+    ap.add_argument("--thin-seeds", type=int, default=5, metavar="N",
+                    help="thinnings averaged by --configs (default 5)")
     ap.add_argument("--threads", type=int, default=2, help="training threads (default 2)")
     args = ap.parse_args(argv)
     train, test = common.train_test("gowalla", args.path)
@@ -138,6 +185,9 @@ def main(argv=None):
     if args.bias_check:
         bias_check(train, test, lifts(bucket, rows[0][1], rows[0][2]), bucket,
                    args.bias_check, args.threads)
+    if args.configs:
+        configs_check(train, test, lifts(bucket, rows[0][1], rows[0][2]), bucket,
+                      args.configs, args.threads, args.thin_seeds)
 
 
 if __name__ == "__main__":
