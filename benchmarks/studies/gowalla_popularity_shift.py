@@ -81,13 +81,14 @@ def thinned(valid, keep, seed=0):
     return sp.csr_matrix((X.data[mask], (X.row[mask], X.col[mask])), shape=X.shape)
 
 
-def scored_three_ways(models, train, test, bucket, lift_test, thin_seeds=1):
+def scored_three_ways(models, train, test, bucket, lift_test, thin_seeds=1, fraction=0.1):
     """Fit each of ``models`` (name -> unfitted model) on the 90% of carving 0
     and score it on that carving's validation part, on the part thinned like
     test.txt (the mean over ``thin_seeds`` thinnings) and on test.txt:
-    name -> {part: {"recall": r, "ndcg": n}}."""
+    name -> {part: {"recall": r, "ndcg": n}}. ``fraction``: the share of
+    each user's items carved off as validation (0.1 as everywhere else)."""
     import recsample as rs
-    fit, valid = common.fit_valid(train, seed=0)
+    fit, valid = rs.split.random_holdout(train, test_fraction=fraction, seed=0)
     keep = lift_test[bucket] / lift_test.max()
     parts = {"validation": [(valid, fit)],
              "validation thinned like test": [(thinned(valid, keep, seed), fit)
@@ -122,7 +123,7 @@ def bias_check(train, test, lift_test, bucket, epochs, threads):
               f"ratio {on['recall'] / off['recall']:.3f} / {on['ndcg'] / off['ndcg']:.3f}")
 
 
-def configs_check(train, test, lift_test, bucket, specs, threads, thin_seeds):
+def configs_check(train, test, lift_test, bucket, specs, threads, thin_seeds, fraction):
     """Print the three scorings of ``--configs``: each named configuration of
     ``recsample reproduce gowalla`` at the given epochs."""
     from recsample.reproduce.gowalla import configurations
@@ -135,9 +136,9 @@ def configs_check(train, test, lift_test, bucket, specs, threads, thin_seeds):
                              f"{', '.join(known)}, got {spec!r}")
         cls, params = known[name]
         models[spec] = cls(**dict(params, epochs=int(epochs), n_threads=threads))
-    scores = scored_three_ways(models, train, test, bucket, lift_test, thin_seeds)
-    print(f"\ntrained on the 90% of carving 0; recall@20 / NDCG@20 (thinned: mean of "
-          f"{thin_seeds} thinnings):")
+    scores = scored_three_ways(models, train, test, bucket, lift_test, thin_seeds, fraction)
+    print(f"\ntrained on the rest of carving 0 ({fraction:g} of each user's items held out); "
+          f"recall@20 / NDCG@20 (thinned: mean of {thin_seeds} thinnings):")
     parts = list(next(iter(scores.values())))
     print(f"  {'configuration':30s}" + "".join(f"{p:>32s}" for p in parts))
     for spec, by_part in scores.items():
@@ -160,6 +161,9 @@ def main(argv=None):
                          "for EPOCHS each and score them as --bias-check does (a diagnostic)")
     ap.add_argument("--thin-seeds", type=int, default=5, metavar="N",
                     help="thinnings averaged by --configs (default 5)")
+    ap.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
+                    help="share of each user's items that --configs carves off as validation "
+                         "(default 0.1, as the searches do)")
     ap.add_argument("--threads", type=int, default=2, help="training threads (default 2)")
     args = ap.parse_args(argv)
     train, test = common.train_test("gowalla", args.path)
@@ -187,7 +191,7 @@ def main(argv=None):
                    args.bias_check, args.threads)
     if args.configs:
         configs_check(train, test, lifts(bucket, rows[0][1], rows[0][2]), bucket,
-                      args.configs, args.threads, args.thin_seeds)
+                      args.configs, args.threads, args.thin_seeds, args.valid_fraction)
 
 
 if __name__ == "__main__":
