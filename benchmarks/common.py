@@ -93,11 +93,11 @@ def first_part(name, path=None):
     return data[0] if isinstance(data, tuple) else data
 
 
-def fit_valid(train, seed=0):
-    """(fit, valid): a per-user 10% of ``train`` carved off as validation (seed 0
-    unless given)."""
+def fit_valid(train, seed=0, fraction=0.1):
+    """(fit, valid): a per-user ``fraction`` (10% unless given) of ``train``
+    carved off as validation (seed 0 unless given)."""
     import recsample as rs
-    return rs.split.random_holdout(train, test_fraction=0.1, seed=seed)
+    return rs.split.random_holdout(train, test_fraction=fraction, seed=seed)
 
 
 def training_set(ap, args):

@@ -82,13 +82,14 @@ def thinned(valid, keep, seed=0):
 
 
 def scored_three_ways(models, train, test, bucket, lift_test, thin_seeds=1, fraction=0.1):
-    """Fit each of ``models`` (name -> unfitted model) on the 90% of carving 0
-    and score it on that carving's validation part, on the part thinned like
-    test.txt (the mean over ``thin_seeds`` thinnings) and on test.txt:
-    name -> {part: {"recall": r, "ndcg": n}}. ``fraction``: the share of
-    each user's items carved off as validation (0.1 as everywhere else)."""
+    """Fit each of ``models`` (name -> unfitted model) on the part of
+    train.txt that carving 0 keeps (``fraction`` of each user's items carved
+    off as validation; 0.1 as everywhere else) and score it on that
+    carving's validation part, on the part thinned like test.txt (the mean
+    over ``thin_seeds`` thinnings) and on test.txt:
+    name -> {part: {"recall": r, "ndcg": n}}."""
     import recsample as rs
-    fit, valid = rs.split.random_holdout(train, test_fraction=fraction, seed=0)
+    fit, valid = common.fit_valid(train, seed=0, fraction=fraction)
     keep = lift_test[bucket] / lift_test.max()
     parts = {"validation": [(valid, fit)],
              "validation thinned like test": [(thinned(valid, keep, seed), fit)
