@@ -5,7 +5,7 @@ train and 217,242 test interactions), read with
 ``rs.load_dataset("gowalla", path=...)``. Protocol:
 
 1. **Selection, on validation only.** 10% of every user's training items
-   (seeded) are held out as validation. Each configuration trains on the rest,
+   (seeded; ``--valid-fraction`` sets the share) are held out as validation. Each configuration trains on the rest,
    is evaluated on validation every 10 epochs (group losses; 5 for pair
    losses), and stops when its best recall@20 is max(30, 0.3 x the best
    epoch) epochs old (15 for pair losses), the search of ``epochs="auto"``;
@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..split import _check_fraction
 from .protocol import carve_validation, early_stopping, per_seed_fits, timed_fit
 
 #: published recall@20 / NDCG@20 on this split, 64-dimensional embeddings
@@ -145,9 +146,13 @@ def select(train, names, configs=None, valid_fraction=0.1, seed=0, eval_every=No
     plateau (the softmax's, 55 to 65 epochs, before it rises again to 170)
     does not end it. ``eval_every`` and ``patience`` (a number of checks)
     given together replace that with a fixed patience. ``curves``, a list,
-    receives one row per check (configuration, epoch, validation recall@20)."""
+    receives one row per check (configuration, epoch, validation recall@20).
+    ``valid_fraction`` is the share of each user's training items carved off
+    as validation (0.1; test.txt is 0.21 of each user's items on this split,
+    and ``--valid-fraction 0.21`` gives validation that proportion)."""
     from ..models._auto import _Patience
     configs = configs or configurations()
+    valid_fraction = _check_fraction(valid_fraction, "valid_fraction")
     if (eval_every is None) != (patience is None):
         raise ValueError("eval_every and patience go together (both None: each trainer's "
                          f"own search), got eval_every={eval_every!r}, patience={patience!r}")
@@ -170,7 +175,8 @@ def select(train, names, configs=None, valid_fraction=0.1, seed=0, eval_every=No
                            "valid recall@20": h["recall@20"]}
                           for h in model.history_ if "recall@20" in h)
         rows.append({"config": name, "valid recall@20": model.best_score_,
-                     "epochs": model.best_epoch_ + 1, "seconds": seconds})
+                     "epochs": model.best_epoch_ + 1, "seconds": seconds,
+                     "valid fraction": valid_fraction})
         log(f"selection {name}: valid recall@20 {model.best_score_:.4f} at epoch "
             f"{model.best_epoch_ + 1} ({seconds:.0f} s)")
     return pd.DataFrame(rows)
@@ -231,9 +237,10 @@ def plot(table: pd.DataFrame, path):
 
 
 def reproduce(path, names=None, seeds=3, epochs=None, out=None, n_threads=None,
-              progress=True, log=print):
+              progress=True, log=print, valid_fraction=0.1):
     """Both steps. ``epochs`` (name -> epochs) skips the selection and uses
-    those epoch counts (e.g. from an earlier selection). Returns (selection
+    those epoch counts (e.g. from an earlier selection); ``valid_fraction``
+    is the share of each user's training items the selection holds out. Returns (selection
     table or None, per-seed table, summary table); with ``out`` writes them
     as CSV beside a plot."""
     import recsample as rs
@@ -244,11 +251,13 @@ def reproduce(path, names=None, seeds=3, epochs=None, out=None, n_threads=None,
         raise ValueError(f"unknown configuration(s) {unknown}; known: {sorted(configs)}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    valid_fraction = _check_fraction(valid_fraction, "valid_fraction")
     train, test = rs.load_dataset("gowalla", path=path)
     chosen_by_selection = None
     curves = []
     if epochs is None:
-        chosen_by_selection = select(train, names, configs, n_threads=n_threads,
+        chosen_by_selection = select(train, names, configs, valid_fraction=valid_fraction,
+                                     n_threads=n_threads,
                                      progress=progress, log=log, curves=curves)
         epochs = dict(zip(chosen_by_selection["config"], chosen_by_selection["epochs"]))
     per_seed = final(train, test, {n: epochs[n] for n in names}, seeds=seeds, configs=configs,
@@ -288,6 +297,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         metavar="CONFIG=EPOCHS",
                         help="skip the validation selection and train CONFIG this many epochs "
                              "(repeat per configuration)")
+    parser.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
+                        help="share of each user's training items the selection holds out as "
+                             "validation (default 0.1; test.txt holds 0.21 of each user's items)")
     parser.add_argument("--threads", type=int, default=None, help="training threads")
     parser.add_argument("--out", default=None, help="folder for the CSVs and the plot")
     parser.add_argument("--no-progress", action="store_true")
@@ -307,7 +319,8 @@ def run(args) -> int:
     try:
         _, _, table = reproduce(args.path, names=names, seeds=args.seeds, epochs=epochs,
                                 out=args.out, n_threads=args.threads,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress,
+                                valid_fraction=args.valid_fraction)
     except (ValueError, TypeError) as exc:
         print(f"recsample reproduce gowalla: error: {exc}", file=sys.stderr)
         return 2

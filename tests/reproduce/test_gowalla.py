@@ -9,6 +9,7 @@ import pytest
 
 import recsample as rs
 from recsample.reproduce import gowalla
+from recsample.reproduce.protocol import carve_validation
 
 
 def test_the_study_selects_on_validation_and_reports_test_per_seed(movielens_split):
@@ -59,6 +60,36 @@ def test_the_default_selection_searches_as_epochs_auto_does(movielens_split, mon
     assert scores[best - 1] == max(scores) == chosen["valid recall@20"].iloc[0]
     with pytest.raises(ValueError, match="eval_every and patience"):
         gowalla.select(train, ["bpr"], configs, eval_every=2, progress=False)
+
+
+def test_the_selection_holds_out_the_share_it_is_given(movielens_split, monkeypatch):
+    """``valid_fraction`` is the share of every user's training items the
+    selection validates on; the selection table records it, and a share
+    outside (0, 1) is refused by name before any training."""
+    train, _ = movielens_split
+    seen = []
+
+    def carve(data, fraction, seed):
+        fit, valid = carve_validation(data, fraction, seed)
+        seen.append((fit.nnz, valid.nnz))
+        return fit, valid
+
+    monkeypatch.setattr(gowalla, "carve_validation", carve)
+    configs = {"bpr": (rs.BPR, dict(factors=8, epochs=2))}
+    for fraction in (0.1, 0.3):
+        chosen = gowalla.select(train, ["bpr"], configs, valid_fraction=fraction, eval_every=1,
+                                patience=1, progress=False, log=lambda *_: None)
+        assert chosen["valid fraction"].tolist() == [fraction]
+        fit_nnz, valid_nnz = seen[-1]
+        assert fit_nnz + valid_nnz == train.nnz
+        # rounded per user, so the overall share is close to, not exactly, the fraction
+        assert valid_nnz / train.nnz == pytest.approx(fraction, abs=0.02)
+    for bad in (0, 1, 1.5, "0.2"):
+        with pytest.raises(ValueError, match="valid_fraction"):
+            gowalla.select(train, ["bpr"], configs, valid_fraction=bad, progress=False)
+    with pytest.raises(ValueError, match="valid_fraction"):
+        gowalla.reproduce(Path("no-such-folder"), names=["softmax"], valid_fraction=0.0)
+    assert len(seen) == 2
 
 
 @pytest.mark.parametrize("page", ["reproducing.md", "cli.md"])
