@@ -208,7 +208,8 @@ def add_gowalla_path(ap):
 
 def add_gowalla_study_args(ap, every=10):
     """The arguments of a Gowalla validation study of one model: ``MODEL``,
-    ``SETTINGS`` (JSON), ``--path DIR``, ``--every N`` and ``--carve-seed S``."""
+    ``SETTINGS`` (JSON), ``--path DIR``, ``--every N``, ``--carve-seed S``
+    and ``--valid-fraction F``."""
     ap.add_argument("model", help="a recsample model class: BPR, BPO, Softmax, CCL")
     ap.add_argument("settings", help="JSON object of constructor arguments")
     ap.add_argument("--path", default=None, help="folder with train.txt and test.txt "
@@ -216,6 +217,9 @@ def add_gowalla_study_args(ap, every=10):
     ap.add_argument("--every", type=int, default=every, help="score every N epochs")
     ap.add_argument("--carve-seed", type=int, default=0, metavar="S",
                     help="seed of the validation carving (default 0, every recorded row's)")
+    ap.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
+                    help="share of each user's items carved off as validation (default 0.1, "
+                         "every recorded row's unless it says otherwise; 0.21 is test.txt's)")
 
 
 def gowalla_study(ap, args, test=False):
@@ -228,7 +232,8 @@ def gowalla_study(ap, args, test=False):
     if args.every < 1:
         ap.error(f"--every must be at least 1, got {args.every}")
     train, held = train_test("gowalla", args.path)
-    fit, valid = (train, held) if test else fit_valid(train, seed=args.carve_seed)
+    fit, valid = (train, held) if test else fit_valid(train, seed=args.carve_seed,
+                                                      fraction=args.valid_fraction)
     settings = json.loads(args.settings)
     if settings.get("sampler") == "dns32":
         settings["sampler"] = rs.samplers.DNS(candidates=32)

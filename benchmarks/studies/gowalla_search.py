@@ -1,9 +1,10 @@
 """One row of the Gowalla validation search (docs/results/gowalla/search.md).
 
-    python benchmarks/studies/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10] [--carve-seed 0]
+    python benchmarks/studies/gowalla_search.py --path DIR Softmax '{"optimizer": "adagrad", "learning_rate": 0.1}' [--every 10] [--carve-seed 0] [--valid-fraction 0.1]
 
 Trains ``rs.<MODEL>(**settings)`` on 90% of each user's items of the
-release's train.txt (carving seed 0 unless ``--carve-seed`` gives another)
+release's train.txt (carving seed 0 unless ``--carve-seed`` gives another;
+``--valid-fraction 0.21`` carves 21%, test.txt's share, and trains on 79%)
 and prints validation recall@20 / NDCG@20 on the
 other 10% every ``--every`` epochs, with the elapsed and per-epoch seconds.
 test.txt is never read. Settings are the model's constructor arguments as a
