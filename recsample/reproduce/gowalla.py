@@ -297,20 +297,21 @@ def _epochs(text):
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options of ``recsample reproduce gowalla``."""
+    from ..cli._args import fraction, positive_int
     parser.add_argument("--path", required=True,
                         help="folder with the release's train.txt and test.txt")
     parser.add_argument("--configs", nargs="+", default=None, metavar="NAME",
                         help=f"configurations to run (default all: "
                              f"{', '.join(configurations())})")
-    parser.add_argument("--seeds", type=int, default=3, help="test runs per configuration")
+    parser.add_argument("--seeds", type=positive_int, default=3, help="test runs per configuration")
     parser.add_argument("--epochs", action="append", type=_epochs, default=None,
                         metavar="CONFIG=EPOCHS",
                         help="skip the validation selection and train CONFIG this many epochs "
                              "(repeat per configuration)")
-    parser.add_argument("--valid-fraction", type=float, default=0.1, metavar="F",
+    parser.add_argument("--valid-fraction", type=fraction, default=0.1, metavar="F",
                         help="share of each user's training items the selection holds out as "
                              "validation (default 0.1; test.txt holds 0.21 of each user's items)")
-    parser.add_argument("--threads", type=int, default=None, help="training threads")
+    parser.add_argument("--threads", type=positive_int, default=None, help="training threads")
     parser.add_argument("--out", default=None, help="folder for the CSVs and the plot")
     parser.add_argument("--no-progress", action="store_true")
     return parser

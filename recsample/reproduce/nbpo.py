@@ -338,17 +338,18 @@ def _override(text):
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options of ``recsample reproduce nbpo``."""
+    from ..cli._args import positive_int
     parser.add_argument("--path", default=_default_path(),
                         help="folder with the authors' train/validation/test JSON files "
                              "(default: $RECSAMPLE_NBPO_AMAZON or the dataset cache)")
-    parser.add_argument("--seeds", type=int, default=10, help="runs per model (seeds 0..N-1)")
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--negatives", type=int, default=4,
+    parser.add_argument("--seeds", type=positive_int, default=10, help="runs per model (seeds 0..N-1)")
+    parser.add_argument("--epochs", type=positive_int, default=200)
+    parser.add_argument("--negatives", type=positive_int, default=4,
                         help="negatives per positive (the authors' code: 4; their published "
                              "Amazon file: 3)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--out", default=None, help="folder for the tables, CSVs and plot")
-    parser.add_argument("--jobs", type=int, default=2, help="runs trained in parallel")
+    parser.add_argument("--jobs", type=positive_int, default=2, help="runs trained in parallel")
     parser.add_argument("--set", dest="overrides", action="append", type=_override, default=[],
                         metavar="MODEL.PARAM=VALUE",
                         help="change one of the authors' settings, e.g. BPO.regularization=1")

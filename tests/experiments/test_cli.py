@@ -208,7 +208,11 @@ def test_interrupted_compare_keeps_finished_runs_and_a_rerun_completes(tmp_path)
       "candidate=4", "--save", "m.npz"], ["no parameter 'candidate'", "'candidates'"]),
     (["evaluate", "missing.npz"], ["missing.npz", "does not exist"]),
     (["reproduce", "gowalla", "--path", ".", "--configs", "softmax", "--valid-fraction", "1.2"],
-     ["valid_fraction", "strictly between 0 and 1", "1.2"]),
+     ["--valid-fraction", "strictly between 0 and 1", "1.2"]),
+    (["reproduce", "gowalla", "--path", ".", "--seeds", "0"], ["--seeds", "positive integer"]),
+    (["reproduce", "gowalla", "--path", ".", "--threads", "0"], ["--threads", "positive integer"]),
+    (["reproduce", "nbpo", "--path", ".", "--jobs", "0"], ["--jobs", "positive integer"]),
+    (["reproduce", "nbpo", "--path", ".", "--epochs", "ten"], ["--epochs", "positive integer"]),
 ])
 def test_bad_input_gives_one_line_and_exit_2(args, fragments, tmp_path):
     assert_usage_error(cli(*args, cwd=tmp_path), *fragments)
