@@ -155,9 +155,11 @@ def test_command_line_options_and_errors(capsys, tmp_path):
     assert args.overrides == [("BPO", "regularization", 1)]
     assert nbpo.run(args) == 2  # no data in tmp_path
     assert "lacks" in capsys.readouterr().err
-    args = parser.parse_args(["--seeds", "0"])
-    assert nbpo.run(args) == 2
-    assert "seeds" in capsys.readouterr().err
+    # a bad count is refused by the option's name as it is parsed
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["--seeds", "0"])
+    assert exc.value.code == 2
+    assert "argument --seeds: expected a positive integer, got '0'" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------- real data
