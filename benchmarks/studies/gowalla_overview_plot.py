@@ -5,9 +5,10 @@
 Reads the ``summary.csv`` files that ``recsample reproduce gowalla --out DIR``
 wrote under ``docs/results/gowalla/`` (nothing is trained or scored here),
 keeps the published rows once and every recsample row that is the mean of
-three or more seeds, and draws each as a dot with its seeds' sd (published
-rows in grey), the axis cut to the rows' range so differences of 0.001 show,
-and the results page's targets (0.1920 / 0.1617) as dashed lines. Each row is
+three or more seeds, and draws them with the command's own plot
+(``recsample.reproduce.gowalla.plot``: a dot per row with its seeds' sd,
+published rows in grey) and the results page's targets (0.1920 / 0.1617) as
+dashed lines. Each row is
 labelled with its folder, so a dot can be traced to its files and to its row
 on the results page. Rows of one seed are left out: the page gives them, but
 a dot would hide that they are one run.
@@ -18,6 +19,8 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
+
+from recsample.reproduce.gowalla import plot
 
 RESULTS = Path(__file__).resolve().parents[2] / "docs" / "results" / "gowalla"
 #: the results page's targets: BSPM-EM's recall@20, NESCL's NDCG@20
@@ -41,31 +44,6 @@ def collect(results: Path = RESULTS, min_seeds: int = 3) -> pd.DataFrame:
     return pd.concat([published, ours], ignore_index=True)
 
 
-def draw(table: pd.DataFrame, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.3 * len(table) + 1.6), sharey=True)
-    grey = table["source"].str.startswith("published").to_numpy()
-    y = range(len(table))
-    for ax, metric in zip(axes, ("recall@20", "ndcg@20")):
-        sd = table[metric.split("@")[0] + " sd"].fillna(0.0)
-        for mask, colour in ((grey, "#888888"), (~grey, "#1f77b4")):
-            ax.errorbar(table[metric][mask], [i for i, m in zip(y, mask) if m],
-                        xerr=sd[mask], fmt="o", color=colour, capsize=2)
-        ax.axvline(TARGETS[metric], color="#d62728", linestyle="--", linewidth=1)
-        ax.set_xlabel(f"{metric} on test (dashed: the page's target)")
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(list(y), table["model"], fontsize=8)
-    axes[0].invert_yaxis()
-    fig.suptitle("Gowalla (NGCF/LightGCN split), 64 factors: grey = published (picked on "
-                 "test), blue = recsample (chosen on validation; mean of 3 seeds, sd)",
-                 fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(RESULTS / "overview.png"),
@@ -74,7 +52,7 @@ def main(argv=None) -> int:
     table = collect()
     with pd.option_context("display.width", 160):
         print(table[["model", "recall@20", "ndcg@20", "seeds"]].to_string(index=False))
-    draw(table, args.out)
+    plot(table, args.out, targets=TARGETS)
     print(f"\nwritten to {args.out}")
     return 0
 

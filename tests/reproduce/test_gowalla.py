@@ -30,6 +30,21 @@ def test_the_study_selects_on_validation_and_reports_test_per_seed(movielens_spl
     assert (table["source"] == "published (selected on test)").sum() == len(gowalla.PUBLISHED)
 
 
+def test_the_plot_draws_the_summary_table(tmp_path):
+    """``--out``'s plot takes ``summary``'s table as it is: published rows
+    without an sd, recsample rows with one, and the optional targets."""
+    pytest.importorskip("matplotlib")
+    import pandas as pd
+    per_seed = pd.DataFrame({"config": ["a", "a", "b"], "seed": [0, 1, 0], "epochs": [5, 5, 7],
+                             "train seconds": [1.0, 1.2, 2.0], "recall@20": [0.18, 0.19, 0.2],
+                             "ndcg@20": [0.15, 0.16, 0.17]})
+    table = gowalla.summary(per_seed)
+    assert table["recall sd"].isna().sum() == len(gowalla.PUBLISHED) + 1  # b: one seed
+    path = tmp_path / "g.png"
+    gowalla.plot(table, path, targets={"recall@20": 0.192, "ndcg@20": 0.1617})
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
 def test_reproduce_rejects_unknown_configurations_and_bad_seeds(tmp_path):
     with pytest.raises(ValueError, match="unknown configuration"):
         gowalla.reproduce(tmp_path, names=["lightgcn"])
