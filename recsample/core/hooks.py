@@ -31,6 +31,20 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     default on the same stream (a cosine model's user norm once, four rows
     per pass, the rows requested ahead).
 
+``draw_group_scored(state, pos, u, i, U, V, rng, items, start, n, x, norms, k, width) -> int``
+    ``draw_group``, for a sampler that scores its picks on the way: where its
+    scores are the loop's own (``k`` > 0: the cosine of the first ``k``
+    columns plus the item bias in column ``k`` when ``width`` > ``k``;
+    ``k`` = 0: the dot product of the ``width`` columns), it writes each
+    drawn item's score into ``x[start:start + n]`` and, for cosines, its
+    row's length |V[j, :k]| into ``norms[start:start + n]``, and returns 2;
+    the loop then scores only the unit's positives. 1: drawn, not scored;
+    0: ``u`` has no item left to draw (``draw_group``'s False). The default
+    calls ``draw_group`` and returns 1 or 0. DNS's argmax returns 2: its
+    picks were scored to be picked, and scoring them again cost about 8%
+    of a softmax epoch with DNS(2) on Gowalla (one thread;
+    ``benchmarks/ab/bench_sampler_versions.py dns --softmax 256 8``).
+
 ``choose_positive(state, pos, u, i, U, V, rng) -> i'``
     The positive that the pair loss trains for this visit of (u, i), called
     once per visit before its draws: ``i`` itself unless a sampler registers
@@ -134,6 +148,12 @@ def draw(state, pos, u, i, U, V, rng):  # pragma: no cover - compiled only
 def draw_group(state, pos, u, i, U, V, rng, items, start, n):  # pragma: no cover
     """Generic draw of a unit's negatives; see the module docstring."""
     raise NotImplementedError("draw_group() is only callable from compiled code")
+
+
+def draw_group_scored(state, pos, u, i, U, V, rng, items, start, n, x, norms, k,
+                      width):  # pragma: no cover
+    """Generic draw of a unit's negatives with their scores; see the module docstring."""
+    raise NotImplementedError("draw_group_scored() is only callable from compiled code")
 
 
 def choose_positive(state, pos, u, i, U, V, rng):  # pragma: no cover
@@ -286,6 +306,17 @@ def _draw_each(state, pos, u, i, U, V, rng, items, start, n):
 
     def impl(state, pos, u, i, U, V, rng, items, start, n):
         return draw_each(state, pos, u, i, U, V, rng, items, start, n)
+    return impl
+
+
+@inline_overload(draw_group_scored)
+def _draw_unscored(state, pos, u, i, U, V, rng, items, start, n, x, norms, k, width):
+    # the default only for classes that registered no draw_group_scored of their own
+    if (draw_group_scored, getattr(state, "instance_class", None)) in _REGISTERED:
+        return None
+
+    def impl(state, pos, u, i, U, V, rng, items, start, n, x, norms, k, width):
+        return 1 if draw_group(state, pos, u, i, U, V, rng, items, start, n) else 0
     return impl
 
 

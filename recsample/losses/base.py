@@ -11,13 +11,15 @@ at most ``group_size`` long. It hands every unit to the generic
   can reweight the pair and learn), and one optimizer step per pair.
 * **group losses** (sampled softmax, CCL): a unit is up to ``group_size``
   positives of one user and N negatives drawn *once for the unit* from the
-  sampler (``draw_group``, N draws given the unit's first positive, and
-  ``log_q`` for the logQ correction). A sampler's per-pair hooks (``pair_step``,
-  ``pair_weight``: NBPO's flip model, WARP's rank weight) belong to pairs and
-  are not called for groups; such a sampler's draw still serves. All their scores
-  are computed, the loss file's :func:`group_gradients` turns them into
-  derivatives, and those are taken back through the similarity (dot or
-  cosine) to the factor rows, each row moved once by the optimizer.
+  sampler (``draw_group_scored``, N draws given the unit's first positive,
+  and ``log_q`` for the logQ correction). A sampler's per-pair hooks
+  (``pair_step``, ``pair_weight``: NBPO's flip model, WARP's rank weight)
+  belong to pairs and are not called for groups; such a sampler's draw still
+  serves. All their scores are computed (the negatives' taken from the draw
+  when the sampler scored them as the loop scores: DNS), the loss file's
+  :func:`group_gradients` turns them into derivatives, and those are taken
+  back through the similarity (dot or cosine) to the factor rows, each row
+  moved once by the optimizer.
 
 Sharing the N negatives between the positives of a unit leaves what each
 positive sees unchanged in distribution (N draws from the sampler for its own
@@ -40,7 +42,7 @@ from numba import njit
 from .._inline import inline_overload
 from .._intrinsics import prefetch_row
 from .._optim import ADAGRAD, ADAM, BATCH, adagrad_item_row, move_row
-from ..core.hooks import draw_group, implements, log_q
+from ..core.hooks import draw_group_scored, implements, log_q
 from ..core.linalg import _FAST
 
 #: What the loop's units read besides the data: step size, L2 weights,
@@ -242,10 +244,14 @@ def update_unit(kind, U, V, mU, vU, mV, vV, tU, tV, dU, dV, corr, beta1, beta2, 
     move_row(kind, U, mU, vU, tU, dU, corr, beta1, beta2, eps, u, gu, k, lr, reg_u)
 
 
-def group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):  # pragma: no cover
+def group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch,
+               scored=False):  # pragma: no cover
     """Score, differentiate and step one unit whose items are already in
     ``scratch[0]``: the ``n_pos`` positives first, then the ``n_neg``
-    negatives. Returns the unit's loss summed over its positives."""
+    negatives (``scored``: the negatives' scores and, for cosines, their
+    rows' lengths already in ``scratch[1]`` and ``scratch[3]``, as
+    ``draw_group_scored`` leaves them). Returns the unit's loss summed over
+    its positives."""
     raise NotImplementedError("group_unit() is only callable from compiled code")
 
 
@@ -260,18 +266,18 @@ def _user_gradients(loss, u, x, lq, n_pos, n_neg, g):
 
 
 @inline_overload(group_unit)
-def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
+def _group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch, scored=False):
     if not is_group(_loss_class(loss)):
         return None
     wants_logq = "logq" in getattr(_loss_class(loss), "_fields", ())
     gradients = (_user_gradients if getattr(_loss_class(loss), "per_user", False)
                  else _unit_gradients)
 
-    def impl(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch):
+    def impl(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch, scored=False):
         items, x, g, norms, lq, vec = scratch
         total = n_pos + n_neg
-        nu = score_unit(U, u, V, items, total, hp.n_factors, hp.n_factors + hp.has_bias,
-                        hp.cosine, x, norms)
+        nu = score_unit(U, u, V, items, n_pos if scored else total, hp.n_factors,
+                        hp.n_factors + hp.has_bias, hp.cosine, x, norms)
         if wants_logq and loss.logq:
             ln_n = math.log(n_neg)
             for n in range(n_neg):
@@ -299,10 +305,14 @@ def _train_group(loss, state, pos, U, V, opt, hp, order, a, b, lo, rng, scratch)
         first = order[a] & 0xFFFFFFFF  # the positive a draw that reads one is given
         n_pos = b - a
         n_neg = hp.negatives
-        if not draw_group(state, pos, u, first, U, V, rng, items, n_pos, n_neg):
+        drawn = draw_group_scored(state, pos, u, first, U, V, rng, items, n_pos, n_neg,
+                                  scratch[1], scratch[3], hp.n_factors if hp.cosine else 0,
+                                  hp.n_factors + hp.has_bias)
+        if drawn == 0:
             return 0.0, 0, 0, n_pos
         for p in range(n_pos):
             items[p] = order[a + p] & 0xFFFFFFFF
-        value = group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch)
+        value = group_unit(loss, state, pos, U, V, opt, hp, u, n_pos, n_neg, scratch,
+                           drawn == 2)
         return value, n_pos, n_pos * n_neg, 0
     return impl

@@ -17,9 +17,9 @@ import numpy as np
 
 from .._params import Params
 from .._rng import stream
-from ..core.hooks import (choose_positive, draw, draw_each, draw_group, end_batch, implements,
-                          is_blind, log_q, pair_loss, pair_step, pair_weight, peek, prefetch,
-                          refresh, state_dispatch, state_kernel)
+from ..core.hooks import (choose_positive, draw, draw_each, draw_group, draw_group_scored,
+                          end_batch, implements, is_blind, log_q, pair_loss, pair_step,
+                          pair_weight, peek, prefetch, refresh, state_dispatch, state_kernel)
 from ..core.linalg import _FAST  # noqa: F401 (re-exported for older sampler files)
 from ..core.linalg import cosine_score, dot, dot2, inv_row_norm, model_score
 from ..core.positives import (BITMAP_MIN_BUDGET, Positives, bit_is_set, draw_non_positive,
@@ -33,7 +33,7 @@ __all__ = [
     # the Python side, defined here
     "Sampler", "sample_users", "choose_users", "group_users", "log_q_users", "run_refresh",
     # the contract (recsample.core.hooks)
-    "draw", "draw_group", "draw_each", "choose_positive", "pair_weight", "refresh", "pair_step",
+    "draw", "draw_group", "draw_group_scored", "draw_each", "choose_positive", "pair_weight", "refresh", "pair_step",
     "end_batch", "pair_loss",
     "peek", "prefetch", "log_q", "implements", "state_kernel", "state_dispatch", "is_blind",
     # positives and draws over them (recsample.core.positives)

@@ -38,7 +38,7 @@ from numba import njit, types
 
 from .._intrinsics import frame_array, prefetch_row
 from .._rng import frame_word, next_float, next_int
-from ..core.hooks import draw, draw_each, draw_group, implements
+from ..core.hooks import draw, draw_each, draw_group, draw_group_scored, implements
 from ..core.linalg import _FAST, dot, inv_row_norm, model_score
 from ..core.positives import is_positive, nth_negative
 from ..losses.pair import log_sigmoid
@@ -89,6 +89,12 @@ def _cos4(U, u, V, b, c, d, e, k, inv_nu):
     """The four scores of _dot4 as a cosine model gives them: the cosine of
     the first ``k`` columns (``inv_nu`` = 1 / |U[u, :k]|) plus the item bias
     in column k when V is wider."""
+    return _cos4_lengths(U, u, V, b, c, d, e, k, inv_nu)[0]
+
+
+@njit(cache=True, fastmath=_FAST, inline="always")
+def _cos4_lengths(U, u, V, b, c, d, e, k, inv_nu):
+    """(_cos4's four scores, the four rows' lengths |V[row, :k]|)."""
     x0 = x1 = x2 = x3 = np.float32(0.0)      # U[u] . V[row]
     n0 = n1 = n2 = n3 = np.float32(0.0)      # |V[row]|^2
     for f in range(k):
@@ -101,25 +107,37 @@ def _cos4(U, u, V, b, c, d, e, k, inv_nu):
         n1 += V[c, f] * V[c, f]
         n2 += V[d, f] * V[d, f]
         n3 += V[e, f] * V[e, f]
-    s0 = np.float64(x0) * inv_nu / math.sqrt(max(np.float64(n0), 1e-24))
-    s1 = np.float64(x1) * inv_nu / math.sqrt(max(np.float64(n1), 1e-24))
-    s2 = np.float64(x2) * inv_nu / math.sqrt(max(np.float64(n2), 1e-24))
-    s3 = np.float64(x3) * inv_nu / math.sqrt(max(np.float64(n3), 1e-24))
+    l0 = math.sqrt(max(np.float64(n0), 1e-24))
+    l1 = math.sqrt(max(np.float64(n1), 1e-24))
+    l2 = math.sqrt(max(np.float64(n2), 1e-24))
+    l3 = math.sqrt(max(np.float64(n3), 1e-24))
+    s0 = np.float64(x0) * inv_nu / l0
+    s1 = np.float64(x1) * inv_nu / l1
+    s2 = np.float64(x2) * inv_nu / l2
+    s3 = np.float64(x3) * inv_nu / l3
     if V.shape[1] > k:
         s0 += np.float64(V[b, k])
         s1 += np.float64(V[c, k])
         s2 += np.float64(V[d, k])
         s3 += np.float64(V[e, k])
-    return (s0, s1, s2, s3)
+    return (s0, s1, s2, s3), (l0, l1, l2, l3)
 
 
 @njit(cache=True, fastmath=_FAST, inline="always")
 def _scores4(U, u, V, b, c, d, e, k, inv_nu):
     """Four candidates' scores as float64: dot products (k = 0) or cosines."""
+    return _scores4_lengths(U, u, V, b, c, d, e, k, inv_nu)[0]
+
+
+@njit(cache=True, fastmath=_FAST, inline="always")
+def _scores4_lengths(U, u, V, b, c, d, e, k, inv_nu):
+    """(_scores4's four scores, the rows' lengths |V[row, :k]|: 1.0 for dot
+    products)."""
     if k == 0:
         x = _dot4(U, u, V, b, c, d, e)
-        return (np.float64(x[0]), np.float64(x[1]), np.float64(x[2]), np.float64(x[3]))
-    return _cos4(U, u, V, b, c, d, e, k, inv_nu)
+        return ((np.float64(x[0]), np.float64(x[1]), np.float64(x[2]), np.float64(x[3])),
+                (1.0, 1.0, 1.0, 1.0))
+    return _cos4_lengths(U, u, V, b, c, d, e, k, inv_nu)
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -237,6 +255,7 @@ _SIGN = np.uint32(0x80000000)
 MAX_RANKED = 256
 _ranked_keys = frame_array(types.float64, MAX_RANKED)
 _ranked_slots = frame_array(types.int64, MAX_RANKED)
+_ranked_lengths = frame_array(types.float64, MAX_RANKED)
 
 
 @njit(cache=True)
@@ -371,10 +390,13 @@ GROUP_AHEAD = 8
 
 
 @njit(cache=True, fastmath=_FAST)
-def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
+def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine, x=None,
+                        norms=None):
     """The ``n`` negatives of a group loss's unit, each the highest-scored of
     ``candidates`` uniform non-positives of u (DNS without a temperature),
-    into items[start:start + n]; False when u has no non-positive.
+    into items[start:start + n]; False when u has no non-positive. With
+    ``x`` and ``norms`` given, each pick's score goes to x[start + r] and,
+    for cosines, its row's length |V[j, :cosine]| to norms[start + r].
 
     The same draws as ``n`` calls of :func:`dns_negative` (dot products) or
     :func:`dns_cosine_negative` (``cosine`` = k > 0) on the same stream:
@@ -398,6 +420,7 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
         return False
     keys = _ranked_keys()
     slots = _ranked_slots()
+    lengths = _ranked_lengths()
     local = frame_word()
     local[0] = rng[0]
     inv_nu = inv_row_norm(U, u, cosine)
@@ -412,22 +435,28 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine):
         for k in range(0, total, 4):
             for a in range(k + GROUP_AHEAD, min(k + GROUP_AHEAD + 4, total)):
                 prefetch_row(V, slots[a])
-            x = _scores4(U, u, V, slots[k], slots[min(k + 1, total - 1)],
-                         slots[min(k + 2, total - 1)], slots[min(k + 3, total - 1)],
-                         cosine, inv_nu)
+            sc, ln = _scores4_lengths(U, u, V, slots[k], slots[min(k + 1, total - 1)],
+                                      slots[min(k + 2, total - 1)],
+                                      slots[min(k + 3, total - 1)], cosine, inv_nu)
             for c in range(min(4, total - k)):
-                keys[k + c] = np.float64(x[c])
+                keys[k + c] = np.float64(sc[c])
+                lengths[k + c] = ln[c]
         for r in range(m):
             best = -1
             best_key = -np.inf
+            best_length = 1.0
             for c in range(r * candidates, (r + 1) * candidates):
                 better = keys[c] > best_key
                 best = slots[c] if better else best
                 best_key = keys[c] if better else best_key
+                best_length = lengths[c] if better else best_length
             if best < 0:  # every score NaN or -inf: dns_negative's -1
                 rng[0] = local[0]
                 return False
             items[start + done + r] = best
+            if x is not None:
+                x[start + done + r] = best_key
+                norms[start + done + r] = best_length
         done += m
     rng[0] = local[0]
     return True
@@ -452,6 +481,38 @@ def _draw_group_dot(state, pos, u, i, U, V, rng, items, start, n):
 @implements(draw_group, DNSCosineState)
 def _draw_group_cosine(state, pos, u, i, U, V, rng, items, start, n):
     return _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, state.cosine)
+
+
+@njit(cache=True, inline="always")
+def _draw_group_scored_dns(state, pos, u, i, U, V, rng, items, start, n, x, norms, cosine,
+                           same_scores):
+    """draw_group_scored for DNS's states: the plain argmax hands over its
+    picks' scores when they are the loop's (``same_scores``); the other
+    variants draw as draw_group does, unscored."""
+    if (not same_scores or state.rho > 0.0 or state.hardest > 1
+            or state.inv_temperature > 0.0 or state.candidates > MAX_RANKED):
+        return 1 if _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, cosine) else 0
+    if dns_group_negatives(state.candidates, pos, u, U, V, rng, items, start, n, cosine, x,
+                           norms):
+        return 2
+    return 0
+
+
+@implements(draw_group_scored, DNSState)
+def _draw_group_scored_dot(state, pos, u, i, U, V, rng, items, start, n, x, norms, k, width):
+    # the dot product of all of U's columns is the loop's when it scores dot
+    # products over exactly those columns
+    return _draw_group_scored_dns(state, pos, u, i, U, V, rng, items, start, n, x, norms, 0,
+                                  k == 0 and width == U.shape[1])
+
+
+@implements(draw_group_scored, DNSCosineState)
+def _draw_group_scored_cosine(state, pos, u, i, U, V, rng, items, start, n, x, norms, k,
+                              width):
+    # the cosine of the first k columns, plus column k when V is wider
+    return _draw_group_scored_dns(state, pos, u, i, U, V, rng, items, start, n, x, norms,
+                                  state.cosine,
+                                  k == state.cosine and (width > k) == (V.shape[1] > k))
 
 
 def _is_int(v):

@@ -169,6 +169,62 @@ def test_dns_batched_unit_draws_on_real_valued_factors(candidates, cosine):
             dns_group_negatives(bad, pos, 0, U, V, stream(np.uint64(0), 0, 0), items, 0, n, 0)
 
 
+@pytest.mark.parametrize("cosine, bias", [(False, False), (False, True), (True, False),
+                                          (True, True)])
+def test_dns_hands_the_group_loop_its_picks_scores(cosine, bias):
+    # the group loop scores only a unit's positives when the sampler's
+    # draw_group_scored returns 2: the negatives' scores (and, for cosines,
+    # their rows' lengths) are then the draw's, and must be what the loop's
+    # own score_unit would have computed. The picks must be draw_group's.
+    from numba import njit
+
+    from recsample._rng import stream
+    from recsample.core.hooks import draw_group_scored
+    from recsample.losses.base import score_unit
+
+    @njit
+    def scored(state, pos, u, U, V, seed, items, x, norms, k, width):
+        return draw_group_scored(state, pos, u, -1, U, V, stream(seed, 0, 0), items, 0,
+                                 items.shape[0], x, norms, k, width)
+
+    rng = np.random.default_rng(3)
+    n_users, n_items, k, n = 5, 200, 16, 37
+    owned = rng.random((n_users, n_items)) < 0.2
+    owned[4] = True                      # user 4: no negative to draw
+    m = sp.csr_matrix(owned.astype(np.float32))
+    width = k + bias
+    U = rng.normal(size=(n_users, width)).astype(np.float32)
+    V = rng.normal(size=(n_items, width)).astype(np.float32)
+    if bias:
+        U[:, k] = 1.0                    # the folded bias column
+    k_loop = k if cosine else 0
+    pos = positives_of(m)
+    sampler = DNS(candidates=2)
+    state = sampler.scoring_state(sampler.prepare(m, n_factors=width), cosine, k)
+    for u in range(4):
+        for seed in range(3):
+            items, x, norms = np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan)
+            assert scored(state, pos, u, U, V, np.uint64(seed), items, x, norms, k_loop,
+                          width) == 2
+            drawn = group_users(state, pos, np.array([u] * 4), np.full(4, -1), n, U, V,
+                                np.uint64(seed))[0]
+            np.testing.assert_array_equal(items, drawn)
+            want, lengths = np.empty(n), np.empty(n)
+            score_unit(U, u, V, items, n, k, width, cosine, want, lengths)
+            np.testing.assert_allclose(x, want, rtol=1e-6, atol=1e-6)
+            if cosine:
+                np.testing.assert_allclose(norms, lengths, rtol=1e-6)
+    items, x, norms = np.full(n, -1), np.zeros(n), np.zeros(n)
+    assert scored(state, pos, 4, U, V, np.uint64(0), items, x, norms, k_loop, width) == 0
+    # scores of another kind than the loop's, or picks not by the argmax: drawn, unscored
+    assert scored(state, pos, 0, U, V, np.uint64(0), items, x, norms, k - 1 if cosine else k,
+                  width) == 1
+    for other in (DNS(candidates=2, temperature=0.5), DNS(candidates=3, hardest=2)):
+        st = other.scoring_state(other.prepare(m, n_factors=width), cosine, k)
+        assert scored(st, pos, 0, U, V, np.uint64(0), items, x, norms, k_loop, width) == 1
+    assert (x == 0).all() and (norms == 0).all()
+
+
 def test_dns_with_temperature_samples_the_softmax_of_candidates():
     # user 0 owns item 3 of 4: enumerate every ordered pair of candidates
     # from items 0-2 (each 1/9) and the softmax over the pair.
