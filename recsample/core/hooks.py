@@ -38,11 +38,15 @@ with :func:`numba.extending.overload`, keyed on the state's class:
     ``k`` = 0: the dot product of the ``width`` columns), it writes each
     drawn item's score into ``x[start:start + n]`` and, for cosines, its
     row's length |V[j, :k]| into ``norms[start:start + n]``, and returns 2;
-    the loop then scores only the unit's positives. 1: drawn, not scored;
-    0: ``u`` has no item left to draw (``draw_group``'s False). The default
-    calls ``draw_group`` and returns 1 or 0. DNS's argmax returns 2: its
-    picks were scored to be picked, and scoring them again cost about 8%
-    of a softmax epoch with DNS(2) on Gowalla (one thread;
+    the loop then scores only the unit's positives. It must return 2 only
+    when its scores are of the kind ``k`` and ``width`` name, and must not
+    write outside those slices. 1: drawn, not scored; 0: nothing drawn
+    (``draw_group``'s False: no item left to draw, or for DNS every
+    candidate scored NaN). The default calls ``draw_group`` and returns 1
+    or 0. DNS's argmax (no temperature, M = 1, at most 256 candidates)
+    returns 2 when it scores as the loop does: its picks were scored to be
+    picked, and scoring them again cost 8-10% of a softmax epoch with
+    DNS(2) on Gowalla (one thread;
     ``benchmarks/ab/bench_sampler_versions.py dns --softmax 256 8``).
 
 ``choose_positive(state, pos, u, i, U, V, rng) -> i'``

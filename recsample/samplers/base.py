@@ -33,7 +33,8 @@ __all__ = [
     # the Python side, defined here
     "Sampler", "sample_users", "choose_users", "group_users", "log_q_users", "run_refresh",
     # the contract (recsample.core.hooks)
-    "draw", "draw_group", "draw_group_scored", "draw_each", "choose_positive", "pair_weight", "refresh", "pair_step",
+    "draw", "draw_group", "draw_group_scored", "draw_each", "choose_positive", "pair_weight",
+    "refresh", "pair_step",
     "end_batch", "pair_loss",
     "peek", "prefetch", "log_q", "implements", "state_kernel", "state_dispatch", "is_blind",
     # positives and draws over them (recsample.core.positives)

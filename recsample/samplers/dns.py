@@ -249,7 +249,8 @@ def scored_candidates(candidates, keys, slots, pos, u, U, V, rng, cosine=0):
 _LOW = np.uint64(0xFFFFFFFF)
 _SIGN = np.uint32(0x80000000)
 #: most candidates DNS(M, N) draws (N): their scores and items live in the
-#: draw's stack frame (4 KB). A row of a state array per thread instead cost
+#: draw's stack frame (4 KB; 6 KB with the rows' lengths of
+#: dns_group_negatives). A row of a state array per thread instead cost
 #: DNS(4, 16) 20% over DNS(16) with two threads: taking the row out of the
 #: state updates a reference count both threads share.
 MAX_RANKED = 256
@@ -395,8 +396,9 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine, 
     """The ``n`` negatives of a group loss's unit, each the highest-scored of
     ``candidates`` uniform non-positives of u (DNS without a temperature),
     into items[start:start + n]; False when u has no non-positive. With
-    ``x`` and ``norms`` given, each pick's score goes to x[start + r] and,
-    for cosines, its row's length |V[j, :cosine]| to norms[start + r].
+    ``x`` and ``norms`` given (both, or neither), each pick's score goes to
+    x[start + r] and its row's length |V[j, :cosine]| (1.0 for dot
+    products) to norms[start + r].
 
     The same draws as ``n`` calls of :func:`dns_negative` (dot products) or
     :func:`dns_cosine_negative` (``cosine`` = k > 0) on the same stream:

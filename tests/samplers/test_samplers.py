@@ -4,9 +4,12 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numba import njit
 from scipy import stats
 
 import recsample as rs
+from recsample._rng import stream
+from recsample.core.hooks import draw_group_scored
 from recsample.samplers import DNS, KOS, NBPO, Popularity, Uniform, get_sampler
 from recsample.samplers.base import group_users, positives_of, sample_users
 from helpers import Factors
@@ -169,6 +172,14 @@ def test_dns_batched_unit_draws_on_real_valued_factors(candidates, cosine):
             dns_group_negatives(bad, pos, 0, U, V, stream(np.uint64(0), 0, 0), items, 0, n, 0)
 
 
+@njit
+def scored_draw(state, pos, u, U, V, seed, items, x, norms, start, k, width):
+    """draw_group_scored of items.shape[0] - start negatives into items[start:]
+    (x[start:], norms[start:]) on the stream (seed, 0, 0)."""
+    return draw_group_scored(state, pos, u, -1, U, V, stream(seed, 0, 0), items, start,
+                             items.shape[0] - start, x, norms, k, width)
+
+
 @pytest.mark.parametrize("cosine, bias", [(False, False), (False, True), (True, False),
                                           (True, True)])
 def test_dns_hands_the_group_loop_its_picks_scores(cosine, bias):
@@ -176,19 +187,9 @@ def test_dns_hands_the_group_loop_its_picks_scores(cosine, bias):
     # draw_group_scored returns 2: the negatives' scores (and, for cosines,
     # their rows' lengths) are then the draw's, and must be what the loop's
     # own score_unit would have computed. The picks must be draw_group's.
-    from numba import njit
-
-    from recsample._rng import stream
-    from recsample.core.hooks import draw_group_scored
     from recsample.losses.base import score_unit
-
-    @njit
-    def scored(state, pos, u, U, V, seed, items, x, norms, k, width):
-        return draw_group_scored(state, pos, u, -1, U, V, stream(seed, 0, 0), items, 0,
-                                 items.shape[0], x, norms, k, width)
-
     rng = np.random.default_rng(3)
-    n_users, n_items, k, n = 5, 200, 16, 37
+    n_users, n_items, k = 5, 200, 16
     owned = rng.random((n_users, n_items)) < 0.2
     owned[4] = True                      # user 4: no negative to draw
     m = sp.csr_matrix(owned.astype(np.float32))
@@ -200,28 +201,40 @@ def test_dns_hands_the_group_loop_its_picks_scores(cosine, bias):
     k_loop = k if cosine else 0
     pos = positives_of(m)
     sampler = DNS(candidates=2)
-    state = sampler.scoring_state(sampler.prepare(m, n_factors=width), cosine, k)
+    state = sampler.scoring_state(sampler.prepare(m, n_factors=k), cosine, k)
+    # 300 negatives: three passes of the 128 that DNS(2)'s slots hold; written from 5 on
+    n, start = 300, 5
     for u in range(4):
         for seed in range(3):
-            items, x, norms = np.full(n, -1), np.full(n, np.nan), np.full(n, np.nan)
-            assert scored(state, pos, u, U, V, np.uint64(seed), items, x, norms, k_loop,
-                          width) == 2
-            drawn = group_users(state, pos, np.array([u] * 4), np.full(4, -1), n, U, V,
+            items, x, norms = np.full(start + n, -1), np.full(start + n, 7.0), np.full(
+                start + n, 7.0)
+            assert scored_draw(state, pos, u, U, V, np.uint64(seed), items, x, norms, start,
+                               k_loop, width) == 2
+            assert (items[:start] == -1).all() and (x[:start] == 7.0).all()
+            assert (norms[:start] == 7.0).all()
+            drawn = group_users(state, pos, np.array([u]), np.full(1, -1), n, U, V,
                                 np.uint64(seed))[0]
-            np.testing.assert_array_equal(items, drawn)
+            np.testing.assert_array_equal(items[start:], drawn)
             want, lengths = np.empty(n), np.empty(n)
-            score_unit(U, u, V, items, n, k, width, cosine, want, lengths)
-            np.testing.assert_allclose(x, want, rtol=1e-6, atol=1e-6)
+            score_unit(U, u, V, drawn, n, k, width, cosine, want, lengths)
+            np.testing.assert_allclose(x[start:], want, rtol=1e-6, atol=1e-6)
             if cosine:
-                np.testing.assert_allclose(norms, lengths, rtol=1e-6)
+                np.testing.assert_allclose(norms[start:], lengths, rtol=1e-6)
     items, x, norms = np.full(n, -1), np.zeros(n), np.zeros(n)
-    assert scored(state, pos, 4, U, V, np.uint64(0), items, x, norms, k_loop, width) == 0
-    # scores of another kind than the loop's, or picks not by the argmax: drawn, unscored
-    assert scored(state, pos, 0, U, V, np.uint64(0), items, x, norms, k - 1 if cosine else k,
-                  width) == 1
-    for other in (DNS(candidates=2, temperature=0.5), DNS(candidates=3, hardest=2)):
-        st = other.scoring_state(other.prepare(m, n_factors=width), cosine, k)
-        assert scored(st, pos, 0, U, V, np.uint64(0), items, x, norms, k_loop, width) == 1
+    assert scored_draw(state, pos, 4, U, V, np.uint64(0), items, x, norms, 0, k_loop,
+                       width) == 0
+    # scores of another kind than the loop's (another cosine width, a bias
+    # the loop has not or lacks, a dot product over fewer columns), or picks
+    # not by the argmax: drawn, unscored
+    others = [(k - 1 if cosine else k, width), (k_loop, width - 1 if bias else width + 1)]
+    for k_other, width_other in others:
+        assert scored_draw(state, pos, 0, U, V, np.uint64(0), items, x, norms, 0, k_other,
+                           width_other) == 1
+    for other in (DNS(candidates=2, temperature=0.5), DNS(candidates=3, hardest=2),
+                  DNS(candidates=4, rho=1.0), DNS(candidates=300)):
+        st = other.scoring_state(other.prepare(m, n_factors=k), cosine, k)
+        assert scored_draw(st, pos, 0, U, V, np.uint64(0), items, x, norms, 0, k_loop,
+                           width) == 1
     assert (x == 0).all() and (norms == 0).all()
 
 

@@ -3,13 +3,16 @@ scores, the logQ correction, parameters, and learning real data."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from numba import njit
 
 import recsample as rs
 from recsample._optim import make_optim
+from recsample._rng import stream
 from recsample.losses import CCLLoss, Hyper, PairGroupLoss, SoftmaxLoss
+from recsample.losses.base import new_scratch, train_unit
 from recsample.models import _train
-from recsample.samplers import Popularity, Uniform
-from recsample.samplers.base import BPO_LOSS, BPR_LOSS, positives_of
+from recsample.samplers import DNS, Popularity, Uniform
+from recsample.samplers.base import BPO_LOSS, BPR_LOSS, group_users, positives_of
 
 
 def _softmax_objective(x_pos, x_neg, lq, t):
@@ -542,3 +545,53 @@ def test_top_k_thresholds_are_the_kth_largest_score(cosine, bias):
     has = np.diff(train.indptr) >= top_k
     assert np.all(sampled[has] >= out[has] - 1e-9)
     assert np.any(sampled[has] > out[has] + 1e-6)
+
+
+@njit
+def _loop_unit(loss, state, pos, U, V, opt, hp, order, seed):
+    """One unit of the epoch loop (``train_unit``) over all of ``order``, its
+    draws on the stream (seed, 0, 0)."""
+    n_pos = order.shape[0]
+    scratch = new_scratch(n_pos + hp.negatives, hp.negatives, U.shape[1])
+    return train_unit(loss, state, pos, U, V, opt, hp, order, 0, n_pos, 0,
+                      stream(seed, 0, 0), scratch)
+
+
+@pytest.mark.parametrize("loss", [SoftmaxLoss(1 / 0.2, True), CCLLoss(0.1, 3.0)],
+                         ids=["softmax", "ccl"])
+@pytest.mark.parametrize("scoring", list(SCORES))
+def test_a_dns_unit_steps_as_when_every_item_is_scored(loss, scoring):
+    """The loop takes DNS's scores of its picks (``draw_group_scored``) and
+    scores only the unit's positives; the step must be the one ``unit_step``
+    takes on the same draws, which scores every item of the unit: 300
+    negatives of DNS(2) (three passes of the 128 its slots hold), many of
+    them repeats among 57 items."""
+    k, n_items, n_neg, u = 8, 60, 300, 1
+    rng = np.random.default_rng(11)
+    cosine, bias = SCORES[scoring]
+    U = rng.normal(0, 0.6, (2, k + bias)).astype(np.float32)
+    V = rng.normal(0, 0.6, (n_items, k + bias)).astype(np.float32)
+    if bias:
+        U[:, k] = 1.0
+    positives = np.array([0, 3, 4], dtype=np.int64)
+    train = sp.csr_matrix((np.ones(3, np.float32), ([u] * 3, positives)), shape=(2, n_items))
+    pos = positives_of(train)
+    sampler = DNS(candidates=2)
+    state = sampler.scoring_state(sampler.prepare(train, n_factors=k), cosine, k)
+    hp = Hyper(0.1, 0.0, 0.01, 0.02, 0.0, np.int64(k), bias, np.int64(n_neg), cosine)
+    order = (np.int64(u) << 32) | positives
+    for seed in range(3):
+        negatives = group_users(state, pos, np.array([u]), positives[:1], n_neg, U, V,
+                                np.uint64(seed))[0]
+        assert len(set(negatives.tolist())) < n_neg and not np.isin(negatives, positives).any()
+        U1, V1, U2, V2 = U.copy(), V.copy(), U.copy(), V.copy()
+        value, n_pos, n_pairs, skipped = _loop_unit(loss, state, pos, U1, V1,
+                                                    make_optim("adagrad", U1, V1), hp, order,
+                                                    np.uint64(seed))
+        assert (n_pos, n_pairs, skipped) == (3, 3 * n_neg, 0)
+        want = _train.unit_step(state, loss, pos, U2, V2, make_optim("adagrad", U2, V2), hp, u,
+                                positives, negatives)
+        assert value == pytest.approx(want, rel=1e-6)
+        np.testing.assert_allclose(U1, U2, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(V1, V2, rtol=1e-5, atol=1e-6)
+        assert not np.array_equal(V1, V)
