@@ -465,12 +465,20 @@ def dns_group_negatives(candidates, pos, u, U, V, rng, items, start, n, cosine, 
 
 
 @njit(cache=True, inline="always")
+def _batched_argmax(state):
+    """Whether a unit's draws go through dns_group_negatives: the plain
+    argmax of at most MAX_RANKED candidates (no temperature, DNS(M, N) or
+    Softmax-v)."""
+    return (state.rho <= 0.0 and state.hardest <= 1 and state.inv_temperature <= 0.0
+            and state.candidates <= MAX_RANKED)
+
+
+@njit(cache=True, inline="always")
 def _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, cosine):
     """draw_group for DNS's states: the plain argmax by dns_group_negatives,
     the softened variants (temperature, DNS(M, N), Softmax-v) and more than
     MAX_RANKED candidates draw by draw."""
-    if (state.rho > 0.0 or state.hardest > 1 or state.inv_temperature > 0.0
-            or state.candidates > MAX_RANKED):
+    if not _batched_argmax(state):
         return draw_each(state, pos, u, i, U, V, rng, items, start, n)
     return dns_group_negatives(state.candidates, pos, u, U, V, rng, items, start, n, cosine)
 
@@ -491,8 +499,7 @@ def _draw_group_scored_dns(state, pos, u, i, U, V, rng, items, start, n, x, norm
     """draw_group_scored for DNS's states: the plain argmax hands over its
     picks' scores when they are the loop's (``same_scores``); the other
     variants draw as draw_group does, unscored."""
-    if (not same_scores or state.rho > 0.0 or state.hardest > 1
-            or state.inv_temperature > 0.0 or state.candidates > MAX_RANKED):
+    if not (same_scores and _batched_argmax(state)):
         return 1 if _draw_group_dns(state, pos, u, i, U, V, rng, items, start, n, cosine) else 0
     if dns_group_negatives(state.candidates, pos, u, U, V, rng, items, start, n, cosine, x,
                            norms):
