@@ -74,11 +74,6 @@ def main(argv=None):
     rng = np.random.default_rng(1)
     k = model.factors
 
-    def rows(F):
-        F = F.astype(np.float64)
-        F[:, :k] /= np.maximum(np.linalg.norm(F[:, :k], axis=1), 1e-12)[:, None]
-        return F.astype(np.float32)
-
     def update(epoch, m, record, elapsed):
         start = time.perf_counter()
         values = []
@@ -91,7 +86,8 @@ def main(argv=None):
                                               args.step / 2))
         spent = time.perf_counter() - start
         if (epoch + 1) % args.every == 0:
-            f = common.Factors(rows(m._user_factors), rows(m._item_factors))
+            # the model's public factors: unit rows under cosine, the bias column kept
+            f = common.Factors(m.user_factors, m.item_factors)
             s = rs.evaluate(f, valid, train=fit, k=(20,), metrics=("recall", "ndcg")).summary()
             scores = " / ".join(f"{r.mean:.4f}" for r in s.itertuples())
             unif = (f", uniformity items {np.mean(values[0::2]):.3f} users {np.mean(values[1::2]):.3f}"
